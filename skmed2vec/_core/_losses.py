@@ -1,0 +1,83 @@
+"""Skip-gram objectives as plain functions of scores and temporal weights."""
+
+import torch
+import torch.nn.functional as F
+
+__all__ = ["negative_sampling_loss", "temporal_softmax_loss"]
+
+
+def _normalizer(mask, like):
+    count = like.new_tensor(like.shape[0] * like.shape[1]) if mask is None else mask.sum()
+    return count.clamp(min=1)
+
+
+def negative_sampling_loss(scores, weights, mask=None):
+    """Time-weighted negative-sampling loss.
+
+    The first ``P = weights.shape[1]`` columns of ``scores`` are positive
+    contexts, the remaining ``K`` columns negatives (shared by the row's
+    positives). Each positive term ``-log sigmoid(s)`` is weighted by its
+    temporal weight; the negatives' ``-sum log sigmoid(-s_k)`` counts once per
+    positive, i.e. weighted by the row's total positive weight, as if each
+    positive had drawn its own K negatives.
+
+    Parameters
+    ----------
+    scores : Tensor of shape (B, P + K)
+    weights : Tensor of shape (B, P)
+    mask : BoolTensor of shape (B, P), default=None
+        False marks padding, which contributes nothing.
+
+    Returns
+    -------
+    Tensor
+        Scalar: the weighted sum divided by the number of real positives
+        (at least 1), so it is finite even when every weight is 0.
+
+    Examples
+    --------
+    >>> import torch
+    >>> scores = torch.tensor([[2.0, -1.0, -3.0]])
+    >>> round(negative_sampling_loss(scores, torch.ones(1, 1)).item(), 4)
+    0.4888
+    """
+    n_pos = weights.shape[1]
+    if mask is not None:
+        weights = weights * mask
+    positive = -F.logsigmoid(scores[:, :n_pos])
+    negative = -F.logsigmoid(-scores[:, n_pos:]).sum(dim=1)
+    total = (weights * positive).sum() + (weights.sum(dim=1) * negative).sum()
+    return total / _normalizer(mask, weights)
+
+
+def temporal_softmax_loss(scores, weights, mask=None):
+    """Cross-entropy of a softmax over each target's own contexts, weighted by time.
+
+    Every row's contexts compete only with each other, so nothing in this
+    loss pushes a code away from codes it never co-occurs with: unrelated
+    codes are not separated. Prefer :func:`negative_sampling_loss`.
+
+    Parameters
+    ----------
+    scores : Tensor of shape (B, C)
+    weights : Tensor of shape (B, C)
+    mask : BoolTensor of shape (B, C), default=None
+        False marks padding; it gets no probability and no weight.
+
+    Returns
+    -------
+    Tensor
+        Scalar, finite even for rows that are all padding.
+
+    Examples
+    --------
+    >>> import torch
+    >>> round(temporal_softmax_loss(torch.zeros(1, 2), torch.ones(1, 2)).item(), 4)
+    0.6931
+    """
+    if mask is not None:
+        # A large finite fill, not -inf: an all-padding row stays finite.
+        scores = scores.masked_fill(~mask, -1e9)
+        weights = weights * mask
+    log_prob = torch.log_softmax(scores, dim=1)
+    return -(weights * log_prob).sum() / _normalizer(mask, weights)

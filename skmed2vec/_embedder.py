@@ -1,0 +1,484 @@
+"""TemporalMed2VecEmbedder: code vectors by time-weighted skip-gram, patient rows out."""
+
+import time
+import warnings
+from numbers import Integral, Real
+
+import numpy as np
+import pandas as pd
+import torch
+from sklearn.base import BaseEstimator, TransformerMixin, _fit_context
+from sklearn.utils import check_random_state
+from sklearn.utils._param_validation import Interval, StrOptions
+from sklearn.utils._set_output import _get_output_config
+from sklearn.utils.validation import check_is_fitted
+
+from ._base import UNKNOWN, TimelineEstimatorMixin
+from ._core import RowwiseAdagrad, TemporalMed2Vec
+from ._core._training import negative_cdf, run_epoch, single_threaded
+from ._features import AGGREGATIONS, patient_features
+from ._io import atomic_write_text
+from ._pairs import aggregate_pairs, iter_chunks, temporal_weight, window_contexts, window_pairs
+from ._timelines import as_timelines
+from ._vocabulary import CodeVocabulary
+
+__all__ = ["TemporalMed2VecEmbedder"]
+
+_SCORE_PAIRS = 100_000
+_SCORE_NEGATIVES = 20
+
+
+class TemporalMed2VecEmbedder(TimelineEstimatorMixin, TransformerMixin, BaseEstimator):
+    """Time-aware code embeddings, and patient feature rows built from them.
+
+    ``fit`` learns one vector per code with a skip-gram over each patient's
+    timeline: events at most ``window`` positions apart form context pairs,
+    and a pair ``dt`` days apart counts ``exp(-time_decay * dt)``.
+    ``transform`` turns each patient into one row: by default the mean of
+    its code vectors weighted by recency.
+
+    Parameters
+    ----------
+    embed_dim : int, default=128
+        Length of each code vector.
+    time_decay : float, default=0.01
+        Decay per day of the pair and recency weights; 0 turns decay off.
+    window : int, default=5
+        Events on each side of an event that count as its context.
+    max_gap : float, default=None
+        Pairs more than this many days apart are not context.
+    negative : int, default=5
+        Negative codes drawn per batch from the unigram**0.75 distribution
+        (``objective="negative_sampling"``); 0 disables them.
+    epochs : int, default=5
+        Passes over the training pairs.
+    batch_size : int, default=4096
+        Pairs (or target events, for ``"softmax"``) per optimiser step.
+    learning_rate : float, default=0.05
+        Step size of the row-wise Adagrad optimiser.
+    objective : {"negative_sampling", "softmax"}, default="negative_sampling"
+        ``"negative_sampling"`` scores each distinct (target, context) pair,
+        weighted by its summed temporal weight, against shared negatives.
+        ``"softmax"`` normalises over each event's own window only; nothing
+        in it pushes unrelated codes apart.
+    aggregation : {"recency", "mean", "max"} or list of them, default="recency"
+        How ``transform`` combines a patient's code vectors; a list
+        concatenates the blocks in order.
+    chunk_events : int, default=500_000
+        Events whose pairs are generated and held at once; bounds memory.
+    device : str, default="cpu"
+        Torch device for training, e.g. ``"cuda"``.
+    random_state : int, RandomState instance or None, default=None
+        Seeds initial vectors, shuffling and negatives.
+    verbose : int, default=0
+        Print the loss and speed of each epoch.
+
+    Attributes
+    ----------
+    codes_ : ndarray of str of shape (n_codes,)
+        Code of each row of ``code_vectors_``; ``codes_[0] == "<UNK>"``.
+    vocabulary_ : dict of str to int
+        Row of each code.
+    code_vectors_ : ndarray of float32 of shape (n_codes, embed_dim)
+        The code (target) vectors.
+    context_vectors_ : ndarray of float32 of shape (n_codes, embed_dim)
+        The context vectors (used by ``score``).
+    code_counts_ : ndarray of int64 of shape (n_codes,)
+        Training events per code.
+    code_vocabulary_ : CodeVocabulary or None
+        The default vocabulary fitted when ``fit`` received raw timelines.
+    loss_curve_ : list of float
+        Mean training loss of each epoch.
+    n_iter_ : int
+        Epochs run.
+
+    See Also
+    --------
+    CodeVocabulary : Thresholds, grouping and unknown codes before this step.
+
+    Notes
+    -----
+    Events after a patient's prediction time are ignored by ``fit``,
+    ``transform`` and ``score``. An empty timeline (or one with every event
+    after its prediction time) gives a row of zeros.
+
+    Examples
+    --------
+    >>> from skmed2vec import TemporalMed2VecEmbedder
+    >>> X = [[(0, "E11.9"), (2, "I10"), (30, "J45")], [(0, "E11.9"), (1, "I10")]] * 20
+    >>> emb = TemporalMed2VecEmbedder(embed_dim=8, epochs=2, random_state=0).fit(X)
+    >>> emb.transform(X).shape
+    (40, 8)
+    >>> sorted(emb.codes_.tolist())
+    ['<UNK>', 'E11.9', 'I10', 'J45']
+    """
+
+    _parameter_constraints = {
+        "embed_dim": [Interval(Integral, 1, None, closed="left")],
+        "time_decay": [Interval(Real, 0, None, closed="left")],
+        "window": [Interval(Integral, 1, None, closed="left")],
+        "max_gap": [Interval(Real, 0, None, closed="left"), None],
+        "negative": [Interval(Integral, 0, None, closed="left")],
+        "epochs": [Interval(Integral, 1, None, closed="left")],
+        "batch_size": [Interval(Integral, 1, None, closed="left")],
+        "learning_rate": [Interval(Real, 0, None, closed="neither")],
+        "objective": [StrOptions({"negative_sampling", "softmax"})],
+        "aggregation": [StrOptions(set(AGGREGATIONS)), list, tuple],
+        "chunk_events": [Interval(Integral, 1, None, closed="left")],
+        "device": [str],
+        "random_state": ["random_state"],
+        "verbose": ["verbose"],
+    }
+
+    def __init__(
+        self,
+        *,
+        embed_dim=128,
+        time_decay=0.01,
+        window=5,
+        max_gap=None,
+        negative=5,
+        epochs=5,
+        batch_size=4096,
+        learning_rate=0.05,
+        objective="negative_sampling",
+        aggregation="recency",
+        chunk_events=500_000,
+        device="cpu",
+        random_state=None,
+        verbose=0,
+    ):
+        self.embed_dim = embed_dim
+        self.time_decay = time_decay
+        self.window = window
+        self.max_gap = max_gap
+        self.negative = negative
+        self.epochs = epochs
+        self.batch_size = batch_size
+        self.learning_rate = learning_rate
+        self.objective = objective
+        self.aggregation = aggregation
+        self.chunk_events = chunk_events
+        self.device = device
+        self.random_state = random_state
+        self.verbose = verbose
+
+    # -- validation ----------------------------------------------------------
+    def _aggregations(self):
+        aggs = [self.aggregation] if isinstance(self.aggregation, str) else list(self.aggregation)
+        bad = [a for a in aggs if a not in AGGREGATIONS]
+        if not aggs or bad:
+            raise ValueError(
+                f"aggregation must be one of {AGGREGATIONS} or a non-empty list of "
+                f"them; got {self.aggregation!r}."
+            )
+        return aggs
+
+    def _torch_device(self):
+        try:
+            device = torch.device(self.device)
+        except RuntimeError:
+            raise ValueError(
+                f"device must be a torch device such as 'cpu' or 'cuda'; got {self.device!r}."
+            ) from None
+        if device.type == "cuda" and not torch.cuda.is_available():
+            raise ValueError(f"device={self.device!r} was requested but CUDA is not available.")
+        if device.type not in ("cpu", "cuda", "mps"):
+            raise ValueError(f"device must be 'cpu', 'cuda' or 'mps'; got {self.device!r}.")
+        return device
+
+    def _encode(self, X, *, fitting=False):
+        """Encoded timelines, cut at their prediction times."""
+        X = as_timelines(X)
+        if fitting:
+            if X.is_encoded:
+                self.code_vocabulary_ = None
+            else:
+                self.code_vocabulary_ = CodeVocabulary().fit(X)
+        if X.is_encoded:
+            if not fitting and not np.array_equal(X.code_names, self.codes_):
+                raise ValueError(
+                    "X was encoded with a different vocabulary than the one this "
+                    "embedder was fitted with; encode it with the same CodeVocabulary."
+                )
+        elif self.code_vocabulary_ is not None:
+            X = self.code_vocabulary_.transform(X)
+        else:
+            raise ValueError(
+                "this embedder was fitted on encoded timelines; pass X through the "
+                "same CodeVocabulary (e.g. in a Pipeline) before it."
+            )
+        if not fitting and X.n_events and X.time_kind != self.time_kind_:
+            raise ValueError(
+                f"X has {X.time_kind} times but the embedder was fitted on "
+                f"{self.time_kind_} times."
+            )
+        return X.up_to_prediction()
+
+    # -- fit -----------------------------------------------------------------
+    @_fit_context(prefer_skip_nested_validation=True)
+    def fit(self, X, y=None):
+        """Learn code vectors from training timelines.
+
+        Parameters
+        ----------
+        X : sequence of timelines, pandas.Series or Timelines
+            Raw timelines (a default :class:`CodeVocabulary` is then fitted) or
+            the output of a fitted :class:`CodeVocabulary`.
+        y : None
+            Ignored.
+
+        Returns
+        -------
+        self : TemporalMed2VecEmbedder
+        """
+        self._aggregations()
+        device = self._torch_device()
+        X = self._encode(X, fitting=True)
+        if X.n_events == 0:
+            raise ValueError("X has no events (up to the prediction times) to learn from.")
+        codes = np.asarray(X.code_names)
+        counts = np.bincount(X.codes, minlength=len(codes)).astype(np.int64)
+        seed = int(check_random_state(self.random_state).randint(np.iinfo(np.int32).max))
+        generator = torch.Generator().manual_seed(seed)
+        model = TemporalMed2Vec(
+            len(codes), self.embed_dim, time_decay=self.time_decay, generator=generator
+        ).to(device)
+        optimizer = RowwiseAdagrad(model.parameters(), lr=self.learning_rate)
+        cdf = negative_cdf(counts)
+        with single_threaded():
+            losses = self._train(model, optimizer, X, cdf, generator)
+        vectors = model.target.weight.detach().cpu().numpy().copy()
+        context = model.context.weight.detach().cpu().numpy().copy()
+        if not (np.isfinite(vectors).all() and np.isfinite(context).all()):
+            raise FloatingPointError("training diverged (non-finite vectors); lower learning_rate.")
+        self.codes_ = codes
+        self.vocabulary_ = {code: i for i, code in enumerate(codes.tolist())}
+        self.code_vectors_ = vectors
+        self.context_vectors_ = context
+        self.code_counts_ = counts
+        self.time_kind_ = X.time_kind
+        self.loss_curve_ = losses
+        self.n_iter_ = len(losses)
+        return self
+
+    def _train(self, model, optimizer, X, cdf, generator):
+        """Run the epochs; return the loss curve (shorter if interrupted)."""
+        chunks = list(iter_chunks(X.offsets, self.chunk_events))
+        cached = self._training_data(X, chunks[0]) if len(chunks) == 1 else None
+        losses = []
+        try:
+            for epoch in range(self.epochs):
+                start, total, rows = time.perf_counter(), 0.0, 0
+                for chunk in chunks:
+                    data = cached if cached is not None else self._training_data(X, chunk)
+                    n = len(data["targets"])
+                    total += n * run_epoch(
+                        model,
+                        optimizer,
+                        data,
+                        objective=self.objective,
+                        batch_size=self.batch_size,
+                        negative=self.negative,
+                        cdf=cdf,
+                        generator=generator,
+                    )
+                    rows += n
+                losses.append(total / max(rows, 1))
+                elapsed = time.perf_counter() - start
+                self._report(
+                    f"epoch {epoch + 1}/{self.epochs}: loss {losses[-1]:.4f}, "
+                    f"{rows / max(elapsed, 1e-9):,.0f} rows/s"
+                )
+        except KeyboardInterrupt:
+            if not losses:
+                raise
+            warnings.warn(
+                f"fit interrupted; keeping the vectors after {len(losses)} of "
+                f"{self.epochs} epochs.",
+                UserWarning,
+                stacklevel=3,
+            )
+        return losses
+
+    def _training_data(self, X, chunk):
+        """Tensors for one chunk of patients, in the form the objective needs."""
+        first, stop = chunk
+        part = X.take(np.arange(first, stop))
+        if self.objective == "softmax":
+            contexts, deltas, mask = window_contexts(
+                part.codes, part.times, part.lengths, self.window, self.max_gap
+            )
+            useful = mask.any(axis=1)
+            return {
+                "targets": torch.from_numpy(part.codes[useful]),
+                "contexts": torch.from_numpy(contexts[useful]),
+                "deltas": torch.from_numpy(deltas[useful].astype(np.float32)),
+                "mask": torch.from_numpy(mask[useful]),
+            }
+        left, right, gaps = window_pairs(
+            part.codes, part.times, part.lengths, self.window, self.max_gap
+        )
+        weights = temporal_weight(gaps, self.time_decay)
+        targets, contexts, totals = aggregate_pairs(left, right, weights, len(X.code_names))
+        return {
+            "targets": torch.from_numpy(targets),
+            "contexts": torch.from_numpy(contexts[:, None]),
+            "weights": torch.from_numpy(totals[:, None].astype(np.float32)),
+        }
+
+    # -- transform -----------------------------------------------------------
+    def transform(self, X):
+        """One feature row per patient from the events up to its prediction time.
+
+        Parameters
+        ----------
+        X : sequence of timelines, pandas.Series or Timelines
+
+        Returns
+        -------
+        ndarray of float32 of shape (n_patients, n_features)
+            A DataFrame indexed like ``X`` under ``set_output(transform="pandas")``.
+        """
+        check_is_fitted(self, "code_vectors_")
+        X = self._encode(X)
+        features = patient_features(
+            self.code_vectors_, X, self.time_decay, self._aggregations()
+        )
+        if X.index is not None and _get_output_config("transform", self)["dense"] == "pandas":
+            return pd.DataFrame(features, index=X.index, columns=self.get_feature_names_out())
+        return features
+
+    def get_feature_names_out(self, input_features=None):
+        """Names of the output columns: ``"<aggregation>_<dimension>"``.
+
+        Returns
+        -------
+        ndarray of str
+        """
+        check_is_fitted(self, "code_vectors_")
+        dim = self.code_vectors_.shape[1]
+        return np.asarray(
+            [f"{agg}_{k}" for agg in self._aggregations() for k in range(dim)], dtype=object
+        )
+
+    # -- score ---------------------------------------------------------------
+    def score(self, X, y=None):
+        """Held-out context-ranking AUC: higher is better, 0.5 is chance.
+
+        For pairs of events at most ``window`` positions (and ``max_gap``
+        days) apart, the share of 20 codes drawn from the unigram**0.75
+        distribution that score below the true context, averaged over up to
+        100,000 pairs. Pairs are not time-weighted and the draws use a fixed
+        seed, so the value lies in [0, 1] whatever ``time_decay`` and
+        ``embed_dim`` are, and candidates in a search are compared on the same
+        pairs and negatives.
+
+        Parameters
+        ----------
+        X : sequence of timelines, pandas.Series or Timelines
+        y : None
+            Ignored.
+
+        Returns
+        -------
+        float
+        """
+        check_is_fitted(self, "code_vectors_")
+        X = self._encode(X)
+        left, right, _ = window_pairs(X.codes, X.times, X.lengths, self.window, self.max_gap)
+        if left.size == 0:
+            raise ValueError("X has no pairs of events within the window to score.")
+        rng = np.random.RandomState(0)
+        targets, contexts = np.concatenate([left, right]), np.concatenate([right, left])
+        if targets.size > _SCORE_PAIRS:
+            keep = rng.choice(targets.size, _SCORE_PAIRS, replace=False)
+            targets, contexts = targets[keep], contexts[keep]
+        probs = self.code_counts_.astype(np.float64) ** 0.75
+        negatives = rng.choice(len(probs), (targets.size, _SCORE_NEGATIVES), p=probs / probs.sum())
+        wins = 0.0
+        for start in range(0, targets.size, 10_000):
+            part = slice(start, start + 10_000)
+            u = self.code_vectors_[targets[part]]
+            positive = np.einsum("pe,pe->p", u, self.context_vectors_[contexts[part]])
+            negative = np.einsum("pe,pke->pk", u, self.context_vectors_[negatives[part]])
+            wins += (positive[:, None] > negative).sum() + 0.5 * (positive[:, None] == negative).sum()
+        return float(wins / negatives.size)
+
+    # -- inspection ----------------------------------------------------------
+    def _row(self, code):
+        check_is_fitted(self, "code_vectors_")
+        if code not in self.vocabulary_:
+            raise KeyError(f"code {code!r} is not in the vocabulary ({len(self.codes_)} codes).")
+        return self.vocabulary_[code]
+
+    def _unit_vectors(self):
+        norms = np.linalg.norm(self.code_vectors_, axis=1, keepdims=True)
+        return np.divide(self.code_vectors_, norms, out=np.zeros_like(self.code_vectors_),
+                         where=norms > 0)
+
+    def similarity(self, code_a, code_b):
+        """Cosine similarity of two codes' vectors.
+
+        Returns
+        -------
+        float
+        """
+        unit = self._unit_vectors()
+        return float(unit[self._row(code_a)] @ unit[self._row(code_b)])
+
+    def most_similar(self, code, topn=10):
+        """The ``topn`` codes with the highest cosine similarity to ``code``.
+
+        ``code`` itself and ``"<UNK>"`` are left out.
+
+        Returns
+        -------
+        list of (str, float)
+        """
+        row = self._row(code)
+        unit = self._unit_vectors()
+        cosines = unit @ unit[row]
+        cosines[[row, self.vocabulary_[UNKNOWN]]] = -np.inf
+        topn = min(int(topn), len(cosines) - 2)
+        if topn <= 0:
+            return []
+        best = np.argpartition(-cosines, topn - 1)[:topn]
+        best = best[np.argsort(-cosines[best], kind="stable")]
+        return [(str(self.codes_[i]), float(cosines[i])) for i in best]
+
+    def to_frame(self):
+        """The code vectors as a DataFrame indexed by code.
+
+        Returns
+        -------
+        pandas.DataFrame of shape (n_codes, embed_dim)
+        """
+        check_is_fitted(self, "code_vectors_")
+        return pd.DataFrame(self.code_vectors_, index=pd.Index(self.codes_, name="code"))
+
+    def save_word2vec_format(self, path):
+        """Write the code vectors in word2vec text format, atomically.
+
+        The file reads back with gensim's
+        ``KeyedVectors.load_word2vec_format(path)``. It is written to a
+        temporary file in the same folder and renamed, so an interrupted save
+        never leaves a truncated file.
+
+        Parameters
+        ----------
+        path : str or path-like
+        """
+        check_is_fitted(self, "code_vectors_")
+        spaced = [c for c in self.codes_.tolist() if any(ch.isspace() for ch in c)]
+        if spaced:
+            raise ValueError(
+                f"codes containing whitespace cannot be written in word2vec format: "
+                f"{spaced[:5]}."
+            )
+        lines = [f"{len(self.codes_)} {self.code_vectors_.shape[1]}"]
+        lines += [
+            code + " " + " ".join(repr(float(v)) for v in row)
+            for code, row in zip(self.codes_.tolist(), self.code_vectors_)
+        ]
+        atomic_write_text(path, "\n".join(lines) + "\n")

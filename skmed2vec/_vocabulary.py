@@ -1,0 +1,311 @@
+"""CodeVocabulary: learn which codes get their own index."""
+
+from numbers import Integral, Real
+
+import numpy as np
+import pandas as pd
+from sklearn.base import BaseEstimator, TransformerMixin, _fit_context
+from sklearn.utils._param_validation import Interval, StrOptions
+from sklearn.utils.validation import check_is_fitted
+
+from ._base import UNKNOWN, TimelineEstimatorMixin
+from ._codes import ICD10_RULES, is_icd10, join_system, parents, split_system
+from ._timelines import as_timelines
+
+__all__ = ["CodeVocabulary"]
+
+
+class CodeVocabulary(
+    TimelineEstimatorMixin, TransformerMixin, BaseEstimator, auto_wrap_output_keys=None
+):
+    """Learn the code vocabulary of patient timelines and encode codes as indices.
+
+    Codes are normalised (default system prefix, then grouping), counted, and
+    pruned: codes below the thresholds share the reserved unknown index 0
+    (``"<UNK>"``). ``transform`` returns encoded :class:`~skmed2vec.Timelines`
+    that carry the vocabulary, ready for :class:`TemporalMed2VecEmbedder`.
+
+    Parameters
+    ----------
+    min_frequency : int or float, default=1
+        Codes occurring fewer times are pruned. A float in (0, 1] is a share
+        of all training events.
+    min_subjects : int or float, default=1
+        Codes seen in fewer distinct patients are pruned. A float in (0, 1] is
+        a share of the training patients. This is the guard against
+        publishing a code that identifies a handful of patients: with
+        ``min_subjects=k`` no code seen in fewer than k patients is stored.
+    max_codes : int, default=None
+        Keep at most this many codes, the most frequent (ties by code).
+    grouping : {"icd10_category", "icd10_subcategory"}, dict or callable, default=None
+        Map codes to coarser groups before counting. The ICD-10 rules act on
+        the code part of bare codes and of ICD-10 systems (``ICD10``,
+        ``ICD10CM``, ...) and accept dotted or undotted codes: with
+        ``"icd10_category"`` ``E11.65`` and ``E1165`` become ``E11``; with
+        ``"icd10_subcategory"`` both become ``E11.6``. Codes of other systems
+        are left as they are. A dict maps full codes (with prefix) to groups;
+        codes missing from it are kept. A callable takes and returns a full code.
+    system : str, default=None
+        System prefix added to bare codes, e.g. ``"ICD10CM"`` turns ``E11.9``
+        into ``ICD10CM:E11.9``; end it with ``"//"`` for MEDS style. Codes that
+        already carry a prefix (``SYS:CODE`` or ``SYS//CODE``) keep theirs.
+    handle_unknown : {"unknown", "ignore", "error"}, default="unknown"
+        What ``transform`` does with codes outside the vocabulary: map them
+        to ``"<UNK>"``, drop their events, or raise a ValueError naming them.
+        Codes pruned at fit are not stored, so they too are outside the
+        vocabulary; ``fit_transform`` maps them to ``"<UNK>"`` in every mode.
+    fallback_to_parent : bool, default=False
+        Before handling an unknown code, try its ancestors (the code part cut
+        one character at a time down to the three-character category, e.g.
+        ``E11.65`` -> ``E11.6`` -> ``E11``) and use the nearest one in the
+        vocabulary.
+    verbose : int, default=0
+        Print how many codes were kept and what share of events they cover.
+
+    Attributes
+    ----------
+    vocabulary_ : dict of str to int
+        Index of each code; ``vocabulary_["<UNK>"] == 0``.
+    codes_ : ndarray of str of shape (n_codes,)
+        Code of each index, by descending training frequency after ``<UNK>``.
+    code_counts_ : ndarray of int64 of shape (n_codes,)
+        Training events per index; index 0 counts the pruned codes' events.
+    subject_counts_ : ndarray of int64 of shape (n_codes,)
+        Training patients per index.
+    coverage_ : float
+        Share of training events whose code kept its own index.
+
+    See Also
+    --------
+    TemporalMed2VecEmbedder : Learns a vector per code from the encoded timelines.
+    sklearn.feature_extraction.text.CountVectorizer : Its closest relative for text.
+
+    Notes
+    -----
+    Only events up to each patient's prediction time are counted. Duplicate
+    events count as often as they occur.
+
+    Examples
+    --------
+    >>> from skmed2vec import CodeVocabulary
+    >>> X = [[(0, "E11.65"), (1, "E1165"), (2, "I10")], [(0, "E11.9"), (5, "J45")]]
+    >>> vocab = CodeVocabulary(grouping="icd10_category", min_frequency=2).fit(X)
+    >>> vocab.codes_.tolist()
+    ['<UNK>', 'E11']
+    >>> vocab.transform([[(0, "E11.2"), (1, "Z99")]]).codes.tolist()
+    [1, 0]
+    """
+
+    _parameter_constraints = {
+        "min_frequency": [
+            Interval(Integral, 1, None, closed="left"),
+            Interval(Real, 0, 1, closed="right"),
+        ],
+        "min_subjects": [
+            Interval(Integral, 1, None, closed="left"),
+            Interval(Real, 0, 1, closed="right"),
+        ],
+        "max_codes": [Interval(Integral, 1, None, closed="left"), None],
+        "grouping": [StrOptions(set(ICD10_RULES)), dict, callable, None],
+        "system": [str, None],
+        "handle_unknown": [StrOptions({"unknown", "ignore", "error"})],
+        "fallback_to_parent": ["boolean"],
+        "verbose": ["verbose"],
+    }
+
+    def __init__(
+        self,
+        *,
+        min_frequency=1,
+        min_subjects=1,
+        max_codes=None,
+        grouping=None,
+        system=None,
+        handle_unknown="unknown",
+        fallback_to_parent=False,
+        verbose=0,
+    ):
+        self.min_frequency = min_frequency
+        self.min_subjects = min_subjects
+        self.max_codes = max_codes
+        self.grouping = grouping
+        self.system = system
+        self.handle_unknown = handle_unknown
+        self.fallback_to_parent = fallback_to_parent
+        self.verbose = verbose
+
+    # -- normalisation -------------------------------------------------------
+    def _normalize(self, code):
+        """Default system prefix, then grouping, for one distinct code."""
+        system, sep, part = split_system(code)
+        if system is None and self.system is not None:
+            if self.system.endswith(("//", ":")):
+                sep = "//" if self.system.endswith("//") else ":"
+                system = self.system[: -len(sep)]
+            else:
+                system, sep = self.system, ":"
+        grouping = self.grouping
+        if isinstance(grouping, str):
+            if is_icd10(system):
+                part = ICD10_RULES[grouping](part)
+            return join_system(system, sep, part)
+        code = join_system(system, sep, part)
+        if isinstance(grouping, dict):
+            return grouping.get(code, code)
+        if callable(grouping):
+            group = grouping(code)
+            if not isinstance(group, str) or not group:
+                raise ValueError(
+                    f"grouping returned {group!r} for code {code!r}; it must return "
+                    "a non-empty string."
+                )
+            return group
+        return code
+
+    def _normalized(self, codes):
+        """Normalised code of each event, computed once per distinct code."""
+        inverse, distinct = pd.factorize(codes)
+        return np.asarray([self._normalize(c) for c in distinct], dtype=object)[inverse]
+
+    # -- fit -----------------------------------------------------------------
+    @_fit_context(prefer_skip_nested_validation=True)
+    def fit(self, X, y=None):
+        """Learn the vocabulary from training timelines.
+
+        Parameters
+        ----------
+        X : sequence of timelines, pandas.Series or Timelines
+            See :func:`~skmed2vec.as_timelines`.
+        y : None
+            Ignored.
+
+        Returns
+        -------
+        self : CodeVocabulary
+        """
+        self._fit(X)
+        return self
+
+    def fit_transform(self, X, y=None):
+        """Fit, then encode ``X``; pruned training codes map to ``"<UNK>"``.
+
+        Returns
+        -------
+        Timelines
+            Encoded timelines carrying the vocabulary.
+        """
+        X, normalized = self._fit(X)
+        return self._encode(X, normalized, training=True)
+
+    def _fit(self, X):
+        self._validate_params()
+        X = _raw(as_timelines(X))
+        counted = X.up_to_prediction()
+        if counted.n_events == 0:
+            raise ValueError(
+                "X has no events (up to the prediction times) to learn a vocabulary "
+                "from."
+            )
+        normalized = self._normalized(counted.codes)
+        event_group, groups = pd.factorize(normalized, sort=True)
+        counts = np.bincount(event_group)
+        patient_code = np.unique(counted.patient_ids() * len(groups) + event_group)
+        subjects = np.bincount(patient_code % len(groups), minlength=len(groups))
+
+        min_count = _threshold(self.min_frequency, counted.n_events)
+        min_subj = _threshold(self.min_subjects, len(counted))
+        keep = (counts >= min_count) & (subjects >= min_subj) & (groups != UNKNOWN)
+        kept = np.flatnonzero(keep)
+        kept = kept[np.argsort(-counts[kept], kind="stable")]
+        if self.max_codes is not None:
+            kept = kept[: self.max_codes]
+        if kept.size == 0:
+            raise ValueError(
+                f"After pruning with min_frequency={self.min_frequency!r}, "
+                f"min_subjects={self.min_subjects!r}, max_codes={self.max_codes!r}, "
+                f"no code is left of {len(groups)}; lower the thresholds."
+            )
+        self.codes_ = np.asarray([UNKNOWN, *groups[kept]], dtype=str)
+        self.vocabulary_ = {code: i for i, code in enumerate(self.codes_.tolist())}
+        pruned = np.ones(len(groups), dtype=bool)
+        pruned[kept] = False
+        unk_subjects = np.unique(patient_code[pruned[patient_code % len(groups)]] // len(groups))
+        self.code_counts_ = np.concatenate([[counts[pruned].sum()], counts[kept]]).astype(np.int64)
+        self.subject_counts_ = np.concatenate([[unk_subjects.size], subjects[kept]]).astype(np.int64)
+        self.coverage_ = float(counts[kept].sum() / counted.n_events)
+        self._report(
+            f"kept {kept.size} of {len(groups)} codes, covering "
+            f"{100 * self.coverage_:.1f}% of {counted.n_events} training events"
+        )
+        return X, self._normalized(X.codes)
+
+    # -- transform -----------------------------------------------------------
+    def transform(self, X):
+        """Encode timelines with the learned vocabulary.
+
+        Parameters
+        ----------
+        X : sequence of timelines, pandas.Series or Timelines
+
+        Returns
+        -------
+        Timelines
+            Encoded timelines (``codes`` are indices into ``codes_``) with the
+            same times, prediction times and index.
+        """
+        check_is_fitted(self, "vocabulary_")
+        X = _raw(as_timelines(X))
+        return self._encode(X, self._normalized(X.codes), training=False)
+
+    def _encode(self, X, normalized, training):
+        inverse, distinct = pd.factorize(normalized)
+        index = np.fromiter((self.vocabulary_.get(c, -1) for c in distinct), np.int64, len(distinct))
+        missing = index < 0
+        if self.fallback_to_parent and missing.any():
+            for i in np.flatnonzero(missing):
+                found = [self.vocabulary_[p] for p in parents(distinct[i]) if p in self.vocabulary_]
+                if found:
+                    index[i] = found[0]
+            missing = index < 0
+        if training or self.handle_unknown == "unknown":
+            index[missing] = 0
+        elif self.handle_unknown == "error" and missing.any():
+            unseen = sorted(distinct[missing].tolist())
+            raise ValueError(
+                f"{len(unseen)} code(s) are not in the vocabulary: {unseen[:10]}"
+                f"{' ...' if len(unseen) > 10 else ''}. Use handle_unknown='unknown' "
+                "or 'ignore' to accept them."
+            )
+        codes = index[inverse]
+        if not training and self.handle_unknown == "ignore":
+            kept = codes >= 0
+            X, codes = X.select_events(kept), codes[kept]
+        return X._replace(codes=codes, code_names=self.codes_)
+
+    def set_output(self, *, transform=None):
+        """Accept an output configuration; the output stays :class:`Timelines`.
+
+        Encoded timelines are not a table, so this step passes them on
+        unchanged whatever ``transform`` asks; the estimator that follows in
+        the pipeline produces the table. Present so that
+        ``Pipeline.set_output`` works.
+
+        Returns
+        -------
+        self : CodeVocabulary
+        """
+        return self
+
+
+def _raw(X):
+    """Timelines with code strings (decoding encoded input)."""
+    if X.is_encoded:
+        return X._replace(codes=X.decoded_codes().astype(object), code_names=None)
+    return X
+
+
+def _threshold(value, total):
+    """A count threshold from an int count or a float share of ``total``."""
+    if isinstance(value, Integral):
+        return int(value)
+    return max(1, int(np.ceil(value * total)))

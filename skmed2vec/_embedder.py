@@ -54,7 +54,7 @@ class TemporalMed2VecEmbedder(TimelineEstimatorMixin, TransformerMixin, BaseEsti
         Passes over the training pairs.
     batch_size : int, default=4096
         Pairs (or target events, for ``"softmax"``) per optimiser step.
-    learning_rate : float, default=0.05
+    learning_rate : float, default=0.2
         Step size of the row-wise Adagrad optimiser.
     objective : {"negative_sampling", "softmax"}, default="negative_sampling"
         ``"negative_sampling"`` scores each distinct (target, context) pair,
@@ -140,7 +140,7 @@ class TemporalMed2VecEmbedder(TimelineEstimatorMixin, TransformerMixin, BaseEsti
         negative=5,
         epochs=5,
         batch_size=4096,
-        learning_rate=0.05,
+        learning_rate=0.2,
         objective="negative_sampling",
         aggregation="recency",
         chunk_events=500_000,
@@ -185,6 +185,8 @@ class TemporalMed2VecEmbedder(TimelineEstimatorMixin, TransformerMixin, BaseEsti
             raise ValueError(f"device={self.device!r} was requested but CUDA is not available.")
         if device.type not in ("cpu", "cuda", "mps"):
             raise ValueError(f"device must be 'cpu', 'cuda' or 'mps'; got {self.device!r}.")
+        if device.type == "mps" and not torch.backends.mps.is_available():
+            raise ValueError(f"device={self.device!r} was requested but MPS is not available.")
         return device
 
     def _encode(self, X, *, fitting=False):
@@ -234,7 +236,11 @@ class TemporalMed2VecEmbedder(TimelineEstimatorMixin, TransformerMixin, BaseEsti
         """
         self._aggregations()
         device = self._torch_device()
-        X = self._encode(X, fitting=True)
+        # Fitted attributes, the vocabulary included, are only set once training
+        # succeeded: a failed or interrupted refit leaves the previous fit intact.
+        X = as_timelines(X)
+        vocabulary = None if X.is_encoded else CodeVocabulary().fit(X)
+        X = (X if vocabulary is None else vocabulary.transform(X)).up_to_prediction()
         if X.n_events == 0:
             raise ValueError("X has no events (up to the prediction times) to learn from.")
         codes = np.asarray(X.code_names)
@@ -250,8 +256,14 @@ class TemporalMed2VecEmbedder(TimelineEstimatorMixin, TransformerMixin, BaseEsti
             losses = self._train(model, optimizer, X, cdf, generator)
         vectors = model.target.weight.detach().cpu().numpy().copy()
         context = model.context.weight.detach().cpu().numpy().copy()
-        if not (np.isfinite(vectors).all() and np.isfinite(context).all()):
-            raise FloatingPointError("training diverged (non-finite vectors); lower learning_rate.")
+        # Largest possible score; past float32's range, dot products overflow.
+        bound = float(np.abs(vectors).max()) * float(np.abs(context).max()) * vectors.shape[1]
+        if not bound < float(np.finfo(np.float32).max):
+            raise FloatingPointError(
+                "training diverged (vectors not finite or too large); lower "
+                f"learning_rate (now {self.learning_rate!r})."
+            )
+        self.code_vocabulary_ = vocabulary
         self.codes_ = codes
         self.vocabulary_ = {code: i for i, code in enumerate(codes.tolist())}
         self.code_vectors_ = vectors
@@ -285,6 +297,12 @@ class TemporalMed2VecEmbedder(TimelineEstimatorMixin, TransformerMixin, BaseEsti
                     )
                     rows += n
                 losses.append(total / max(rows, 1))
+                # Healthy training never multiplies the mean loss by a thousand.
+                if 0 < 1000 * losses[0] < losses[-1]:
+                    raise FloatingPointError(
+                        f"training diverged (mean loss rose from {losses[0]:.4g} to "
+                        f"{losses[-1]:.4g}); lower learning_rate (now {self.learning_rate!r})."
+                    )
                 elapsed = time.perf_counter() - start
                 self._report(
                     f"epoch {epoch + 1}/{self.epochs}: loss {losses[-1]:.4f}, "
@@ -342,9 +360,12 @@ class TemporalMed2VecEmbedder(TimelineEstimatorMixin, TransformerMixin, BaseEsti
         """
         check_is_fitted(self, "code_vectors_")
         X = self._encode(X)
-        features = patient_features(
-            self.code_vectors_, X, self.time_decay, self._aggregations()
-        )
+        aggregations = self._aggregations()
+        if X.n_events:
+            features = patient_features(self.code_vectors_, X, self.time_decay, aggregations)
+        else:  # every timeline empty (or cut by its prediction time): rows of zeros
+            n_features = self.code_vectors_.shape[1] * len(aggregations)
+            features = np.zeros((len(X), n_features), dtype=np.float32)
         if X.index is not None and _get_output_config("transform", self)["dense"] == "pandas":
             return pd.DataFrame(features, index=X.index, columns=self.get_feature_names_out())
         return features
@@ -394,7 +415,7 @@ class TemporalMed2VecEmbedder(TimelineEstimatorMixin, TransformerMixin, BaseEsti
         if targets.size > _SCORE_PAIRS:
             keep = rng.choice(targets.size, _SCORE_PAIRS, replace=False)
             targets, contexts = targets[keep], contexts[keep]
-        probs = self.code_counts_.astype(np.float64) ** 0.75
+        probs = self.code_counts_.astype(np.float64)
         negatives = rng.choice(len(probs), (targets.size, _SCORE_NEGATIVES), p=probs / probs.sum())
         wins = 0.0
         for start in range(0, targets.size, 10_000):
@@ -424,8 +445,9 @@ class TemporalMed2VecEmbedder(TimelineEstimatorMixin, TransformerMixin, BaseEsti
         -------
         float
         """
+        row_a, row_b = self._row(code_a), self._row(code_b)
         unit = self._unit_vectors()
-        return float(unit[self._row(code_a)] @ unit[self._row(code_b)])
+        return float(unit[row_a] @ unit[row_b])
 
     def most_similar(self, code, topn=10):
         """The ``topn`` codes with the highest cosine similarity to ``code``.

@@ -209,7 +209,9 @@ def _as_keyed_vectors(embeddings):
         vectors, codes = embeddings[0], embeddings[1]
         counts = embeddings[2] if len(embeddings) == 3 else None
     else:
-        raise TypeError(f"embeddings must be {_EMBEDDINGS_ACCEPTED}; got {type(embeddings).__name__}")
+        raise TypeError(
+            f"embeddings must be {_EMBEDDINGS_ACCEPTED}; got {type(embeddings).__name__}"
+        )
 
     vectors = _as_float_matrix(vectors)
     codes = np.asarray(codes, dtype=object).astype(str)
@@ -250,23 +252,18 @@ def _unit_rows(vectors):
     return np.divide(vectors, norms, out=np.zeros_like(vectors), where=norms > 0)
 
 
-def _as_pairs(pairs, name):
-    """Two arrays of str codes from a DataFrame or sequence of 2-item pairs."""
+def _present_pairs(codes, pairs):
+    """Rows of the pairs with both codes in ``codes``, and the number of the others."""
     if isinstance(pairs, pd.DataFrame):
         array = pairs.to_numpy(dtype=object)
     else:
         array = np.asarray(pairs if isinstance(pairs, np.ndarray) else list(pairs), dtype=object)
     if array.ndim != 2 or array.shape[1] != 2 or array.shape[0] == 0:
         raise ValueError(
-            f"{name} must be a non-empty sequence of (code, code) pairs or a two-column "
+            f"pairs must be a non-empty sequence of (code, code) pairs or a two-column "
             f"DataFrame, i.e. of shape (n_pairs, 2); got shape {array.shape}"
         )
-    return array[:, 0].astype(str), array[:, 1].astype(str)
-
-
-def _present_pairs(codes, pairs):
-    """Rows of the pairs with both codes in ``codes``, and the number of the others."""
-    code_a, code_b = _as_pairs(pairs, "pairs")
+    code_a, code_b = array[:, 0].astype(str), array[:, 1].astype(str)
     index = pd.Index(codes)
     row_a, row_b = index.get_indexer(code_a), index.get_indexer(code_b)
     present = (row_a >= 0) & (row_b >= 0)
@@ -371,7 +368,9 @@ def _grouping_members(grouping, codes):
         series = grouping
     elif isinstance(grouping, Mapping):
         series = pd.Series(
-            list(grouping.values()), index=pd.Index(list(grouping.keys()), dtype=object), dtype=object
+            list(grouping.values()),
+            index=pd.Index(list(grouping.keys()), dtype=object),
+            dtype=object,
         )
     else:
         raise TypeError(
@@ -381,7 +380,7 @@ def _grouping_members(grouping, codes):
         )
     series = series.explode().dropna()
     rows = pd.Index(codes).get_indexer(np.asarray(series.index, dtype=object).astype(str))
-    known = (rows >= 0) & (codes[np.maximum(rows, 0)] != _UNKNOWN_CODE)
+    known = rows >= 0
     group_ids, _ = pd.factorize(series.to_numpy(dtype=object)[known])
     return rows[known], group_ids
 
@@ -412,11 +411,13 @@ def neighbour_precision(embeddings, grouping, *, k=10, n_baseline=20, random_sta
 
     For every code present in both ``embeddings`` and ``grouping`` whose group
     has at least one other such code, take its ``k`` nearest neighbours by cosine
-    among those codes and count the share that shares at least one group with it.
-    The baseline is the same share for ``k`` random codes of similar training
-    frequency (same frequency decile; uniform when counts are unknown), averaged
-    over ``n_baseline`` draws, so that a precision well above the baseline means
-    the embedding places related codes together beyond what frequency explains.
+    among those codes and count the share that shares at least one group with it
+    (ties in cosine go to the code that comes first in ``embeddings``). The
+    baseline is the same share for ``k`` random codes of similar training frequency
+    (the same frequency decile, or fewer, larger bins when there are under
+    ``10 * (k + 1)`` codes; uniform when counts are unknown), averaged over
+    ``n_baseline`` draws, so that a precision well above the baseline means the
+    embedding places related codes together beyond what frequency explains.
 
     Parameters
     ----------
@@ -576,9 +577,7 @@ def recall_at_k(embeddings, pairs, *, k=10, same_system=False, system_of=None):
     else:
         target_system = np.zeros(target.size, dtype=np.intp)
     # One ranking per distinct (query, target system); pairs sorted by it.
-    key, inverse = np.unique(
-        np.stack([query, target_system], axis=1), axis=0, return_inverse=True
-    )
+    key, inverse = np.unique(np.stack([query, target_system], axis=1), axis=0, return_inverse=True)
     inverse = inverse.ravel()
     order = np.argsort(inverse, kind="stable")
     inverse, target = inverse[order], target[order]
@@ -717,7 +716,7 @@ def relationship_power(
         alpha=alpha,
         thresholds={
             (system_names[a], system_names[b]): float(value)
-            for (a, b), value in zip(combinations, thresholds)
+            for (a, b), value in zip(combinations, thresholds, strict=True)
         },
         pairs=table,
     )
@@ -763,6 +762,7 @@ def _bootstrap_scores(positive, scores, n_bootstrap, rng):
 
 def _percentile_interval(values, confidence):
     if values.size == 0:
+        logger.warning("every bootstrap resample had a single class: the interval is NaN")
         return (float("nan"), float("nan"))
     low, high = np.quantile(values, [(1 - confidence) / 2, (1 + confidence) / 2])
     return (float(low), float(high))

@@ -31,10 +31,12 @@ def modules_csv():
     return path
 
 
-def small_embedder(**params):
-    """An embedder quick enough for unit tests."""
+@pytest.fixture
+def make_embedder():
+    """Factory of embedders quick enough for unit tests."""
     from skmed2vec import TemporalMed2VecEmbedder
 
-    defaults = dict(embed_dim=16, epochs=3, random_state=0)
-    defaults.update(params)
-    return TemporalMed2VecEmbedder(**defaults)
+    def make(**params):
+        return TemporalMed2VecEmbedder(**{"embed_dim": 16, "epochs": 3, "random_state": 0, **params})
+
+    return make

@@ -11,7 +11,7 @@ def _normalizer(mask, like):
     return count.clamp(min=1)
 
 
-def negative_sampling_loss(scores, weights, mask=None):
+def negative_sampling_loss(scores, weights, mask=None, negative_weight=1.0):
     """Time-weighted negative-sampling loss.
 
     The first ``P = weights.shape[1]`` columns of ``scores`` are positive
@@ -27,6 +27,10 @@ def negative_sampling_loss(scores, weights, mask=None):
     weights : Tensor of shape (B, P)
     mask : BoolTensor of shape (B, P), default=None
         False marks padding, which contributes nothing.
+    negative_weight : float, default=1.0
+        Factor on each negative's term. When K shared negatives stand in
+        for k negatives per positive (word2vec's ``negative=k``), pass
+        ``k / K``: the expected objective is word2vec's, with less variance.
 
     Returns
     -------
@@ -45,7 +49,7 @@ def negative_sampling_loss(scores, weights, mask=None):
     if mask is not None:
         weights = weights * mask
     positive = -F.logsigmoid(scores[:, :n_pos])
-    negative = -F.logsigmoid(-scores[:, n_pos:]).sum(dim=1)
+    negative = -F.logsigmoid(-scores[:, n_pos:]).sum(dim=1) * negative_weight
     total = (weights * positive).sum() + (weights.sum(dim=1) * negative).sum()
     return total / _normalizer(mask, weights)
 

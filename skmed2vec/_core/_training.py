@@ -8,6 +8,9 @@ from ._losses import negative_sampling_loss, temporal_softmax_loss
 
 __all__ = ["negative_cdf", "run_epoch", "single_threaded"]
 
+#: Shared negatives drawn per batch for each of the `negative` per positive.
+SHARED_POOL = 32
+
 LOSSES = {
     "negative_sampling": negative_sampling_loss,
     "softmax": temporal_softmax_loss,
@@ -82,15 +85,18 @@ def run_epoch(model, optimizer, data, *, objective, batch_size, negative, cdf, g
     for start in range(0, n, batch_size):
         rows = order[start : start + batch_size]
         batch = {name: values[rows].to(device) for name, values in data.items()}
-        negatives = None
+        negatives, extra = None, {}
         if objective == "negative_sampling" and negative > 0:
-            negatives = _draw(cdf, negative, generator).to(device)
+            # A larger shared pool, each draw weighted 1/SHARED_POOL: the same
+            # expected objective as `negative` draws per positive, far less noise.
+            negatives = _draw(cdf, negative * SHARED_POOL, generator).to(device)
+            extra = {"negative_weight": 1.0 / SHARED_POOL}
         scores, weights = model(
             batch["targets"], batch["contexts"], batch.get("deltas"), negative_codes=negatives
         )
         if weights is None:
             weights = batch["weights"]
-        loss = loss_fn(scores, weights, batch.get("mask"))
+        loss = loss_fn(scores, weights, batch.get("mask"), **extra)
         if not torch.isfinite(loss):
             raise FloatingPointError(
                 f"training diverged (loss {loss.item()}); lower learning_rate."

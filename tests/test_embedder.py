@@ -1,0 +1,195 @@
+import numpy as np
+import pandas as pd
+import pytest
+from sklearn.linear_model import LogisticRegression
+from sklearn.model_selection import cross_val_score
+from sklearn.pipeline import make_pipeline
+
+from skmed2vec import CodeVocabulary, TemporalMed2VecEmbedder, as_timelines
+from skmed2vec.evaluation import neighbour_precision
+
+TOY = [[(0, "A"), (1, "B"), (40, "C")], [(0, "A"), (2, "B")], [(5, "C"), (6, "D")]] * 10
+
+
+@pytest.fixture(scope="module")
+def fitted(cohort):
+    return TemporalMed2VecEmbedder(embed_dim=16, epochs=3, random_state=0).fit(cohort.X)
+
+
+def test_fit_sets_plain_fitted_state(fitted, cohort):
+    n_codes = len(fitted.codes_)
+    assert fitted.codes_[0] == "<UNK>"
+    assert fitted.code_vectors_.shape == (n_codes, 16)
+    assert fitted.code_vectors_.dtype == np.float32
+    assert fitted.context_vectors_.shape == (n_codes, 16)
+    assert fitted.code_counts_.sum() == cohort.X.up_to_prediction().n_events
+    assert fitted.n_iter_ == 3 and len(fitted.loss_curve_) == 3
+    assert all(np.isfinite(fitted.loss_curve_))
+    assert fitted.loss_curve_[-1] < fitted.loss_curve_[0]
+    assert isinstance(fitted.vocabulary_, dict)
+
+
+def test_planted_groups_are_neighbours(fitted, cohort):
+    result = neighbour_precision(fitted, cohort.groups, k=5)
+    assert result.precision > 0.8
+    assert result.precision > result.baseline + 0.3
+
+
+def test_transform_shape_dtype_and_names(fitted, cohort):
+    Z = fitted.transform(cohort.X)
+    assert Z.shape == (len(cohort.X), 16)
+    assert Z.dtype == np.float32
+    assert np.isfinite(Z).all()
+    names = fitted.get_feature_names_out()
+    assert names.tolist() == [f"recency_{k}" for k in range(16)]
+
+
+def day(n):
+    return pd.Timestamp("2020-01-01") + pd.Timedelta(days=n)
+
+
+def test_recency_row_is_time_weighted_mean(fitted):
+    X = [[(day(0), "E11.0"), (day(10), "I50.0"), (day(20), "E11.0")]]
+    row = fitted.transform(as_timelines(X, prediction_times=[day(30)]))[0]
+    v = fitted.code_vectors_[[fitted.vocabulary_[c] for c in ("E11.0", "I50.0", "E11.0")]]
+    w = np.exp(-fitted.time_decay * (30.0 - np.array([0.0, 10.0, 20.0])))
+    np.testing.assert_allclose(row, (w[:, None] * v).sum(0) / w.sum(), rtol=1e-5)
+
+
+@pytest.mark.parametrize(
+    "aggregation, reducer",
+    [("mean", lambda v: v.mean(0)), ("max", lambda v: v.max(0))],
+)
+def test_other_aggregations(fitted, aggregation, reducer):
+    emb = TemporalMed2VecEmbedder(embed_dim=16, aggregation=aggregation)
+    for name in ("codes_", "vocabulary_", "code_vectors_", "code_vocabulary_", "time_kind_"):
+        setattr(emb, name, getattr(fitted, name))
+    X = [[(day(0), "E11.0"), (day(10), "I50.0")]]
+    v = fitted.code_vectors_[[fitted.vocabulary_[c] for c in ("E11.0", "I50.0")]]
+    np.testing.assert_allclose(emb.transform(X)[0], reducer(v), rtol=1e-6)
+
+
+def test_concatenated_aggregations():
+    emb = TemporalMed2VecEmbedder(
+        embed_dim=4, epochs=1, aggregation=["recency", "mean", "max"], random_state=0
+    ).fit(TOY)
+    Z = emb.transform(TOY)
+    assert Z.shape == (30, 12)
+    assert emb.get_feature_names_out()[[0, 4, 8]].tolist() == ["recency_0", "mean_0", "max_0"]
+
+
+def test_empty_timeline_gives_zero_row():
+    emb = TemporalMed2VecEmbedder(embed_dim=4, epochs=1, aggregation=["recency", "max"],
+                                  random_state=0).fit(TOY)
+    Z = emb.transform([[], [(0, "A")]])
+    assert np.array_equal(Z[0], np.zeros(8))
+    assert np.abs(Z[1]).sum() > 0
+
+
+def test_events_after_prediction_time_are_ignored(fitted):
+    past = [(day(0), "E11.0"), (day(3), "E11.1")]
+    future = past + [(day(9), "I50.0"), (day(10), "R99")]
+    with_future = fitted.transform(as_timelines([future], prediction_times=[day(5)]))
+    assert np.array_equal(with_future, fitted.transform([past]))
+
+
+def test_fit_ignores_events_after_prediction_time():
+    X = as_timelines([[(0, "A"), (1, "B"), (9, "LEAK")]] * 20, prediction_times=[5] * 20)
+    emb = TemporalMed2VecEmbedder(embed_dim=4, epochs=1, random_state=0).fit(X)
+    assert "LEAK" not in emb.vocabulary_
+
+
+def test_time_decay_helps_on_planted_cohort(cohort):
+    def auc(decay):
+        pipe = make_pipeline(
+            CodeVocabulary(),
+            TemporalMed2VecEmbedder(embed_dim=16, time_decay=decay, random_state=0),
+            LogisticRegression(max_iter=1000),
+        )
+        return cross_val_score(pipe, cohort.X, cohort.y, cv=3, scoring="roc_auc").mean()
+
+    assert auc(0.01) > auc(0.0) + 0.05
+
+
+def test_score_is_a_bounded_ranking_auc(fitted, cohort):
+    score = fitted.score(cohort.X)
+    assert 0.5 < score <= 1.0
+    untrained = TemporalMed2VecEmbedder(embed_dim=16, epochs=1, learning_rate=1e-6,
+                                        random_state=0).fit(cohort.X)
+    assert score > untrained.score(cohort.X)
+
+
+def test_similarity_most_similar_and_frame(fitted):
+    top = fitted.most_similar("E11.0", topn=3)
+    assert len(top) == 3
+    assert all(code != "E11.0" and code != "<UNK>" for code, _ in top)
+    assert [s for _, s in top] == sorted((s for _, s in top), reverse=True)
+    assert fitted.similarity("E11.0", top[0][0]) == pytest.approx(top[0][1], rel=1e-5)
+    assert fitted.similarity("E11.0", "E11.0") == pytest.approx(1.0, rel=1e-5)
+    frame = fitted.to_frame()
+    assert frame.shape == fitted.code_vectors_.shape
+    assert frame.index.name == "code"
+    np.testing.assert_array_equal(frame.loc["E11.0"].to_numpy(),
+                                  fitted.code_vectors_[fitted.vocabulary_["E11.0"]])
+    with pytest.raises(KeyError, match="not in the vocabulary"):
+        fitted.most_similar("NOPE")
+
+
+def test_save_word2vec_format(fitted, tmp_path):
+    path = tmp_path / "codes.txt"
+    fitted.save_word2vec_format(path)
+    lines = path.read_text().splitlines()
+    assert lines[0] == f"{len(fitted.codes_)} 16"
+    code, *values = lines[1].split(" ")
+    assert code == fitted.codes_[0]
+    np.testing.assert_allclose(np.array(values, dtype=np.float32), fitted.code_vectors_[0])
+    gensim = pytest.importorskip("gensim")
+    kv = gensim.models.KeyedVectors.load_word2vec_format(str(path))
+    np.testing.assert_allclose(kv["E11.0"], fitted.code_vectors_[fitted.vocabulary_["E11.0"]])
+
+
+def test_softmax_objective_trains():
+    emb = TemporalMed2VecEmbedder(embed_dim=8, objective="softmax", epochs=5, learning_rate=0.05,
+                                  random_state=0).fit(TOY)
+    assert np.isfinite(emb.code_vectors_).all()
+    assert emb.loss_curve_[-1] < emb.loss_curve_[0]
+
+
+def test_pandas_output_keeps_series_index():
+    series = pd.Series(TOY[:3], index=["p1", "p2", "p3"])
+    pipe = make_pipeline(CodeVocabulary(), TemporalMed2VecEmbedder(embed_dim=4, epochs=1,
+                                                                   random_state=0))
+    out = pipe.set_output(transform="pandas").fit(series).transform(series)
+    assert isinstance(out, pd.DataFrame)
+    assert out.index.tolist() == ["p1", "p2", "p3"]
+    assert out.columns[0] == "recency_0"
+
+
+def test_encoded_input_from_another_vocabulary_is_rejected():
+    emb = TemporalMed2VecEmbedder(embed_dim=4, epochs=1, random_state=0)
+    emb.fit(CodeVocabulary().fit_transform(TOY))
+    other = CodeVocabulary(min_frequency=15).fit_transform(TOY)
+    with pytest.raises(ValueError, match="different vocabulary"):
+        emb.transform(other)
+    with pytest.raises(ValueError, match="same CodeVocabulary"):
+        emb.transform(TOY)
+
+
+def test_same_random_state_same_vectors():
+    a = TemporalMed2VecEmbedder(embed_dim=8, epochs=2, random_state=3).fit(TOY)
+    b = TemporalMed2VecEmbedder(embed_dim=8, epochs=2, random_state=3).fit(TOY)
+    c = TemporalMed2VecEmbedder(embed_dim=8, epochs=2, random_state=4).fit(TOY)
+    assert np.array_equal(a.code_vectors_, b.code_vectors_)
+    assert not np.array_equal(a.code_vectors_, c.code_vectors_)
+
+
+def test_chunks_bound_memory_and_still_learn(cohort):
+    chunked = TemporalMed2VecEmbedder(embed_dim=16, epochs=3, chunk_events=2000,
+                                      random_state=0).fit(cohort.X)
+    assert neighbour_precision(chunked, cohort.groups, k=5).precision > 0.8
+
+
+def test_verbose_prints_epochs(capsys):
+    TemporalMed2VecEmbedder(embed_dim=4, epochs=2, verbose=1, random_state=0).fit(TOY)
+    out = capsys.readouterr().out
+    assert "epoch 1/2: loss" in out and "epoch 2/2" in out

@@ -1,0 +1,468 @@
+import ast
+from pathlib import Path
+from types import SimpleNamespace
+
+import numpy as np
+import pandas as pd
+import pytest
+from sklearn.datasets import make_classification
+from sklearn.linear_model import LogisticRegression
+from sklearn.metrics import average_precision_score, roc_auc_score
+
+from skmed2vec import evaluation
+from skmed2vec.evaluation import (
+    cross_validated_auc,
+    neighbour_precision,
+    recall_at_k,
+    relationship_power,
+)
+
+
+def clustered_embeddings(n_groups=10, group_size=5, dim=16, noise=1e-3, seed=0):
+    """Codes ``G{g}:{i}`` whose vectors sit tightly around one centre per group."""
+    rng = np.random.default_rng(seed)
+    centres = rng.normal(size=(n_groups, dim))
+    vectors = np.repeat(centres, group_size, axis=0)
+    vectors += noise * rng.normal(size=vectors.shape)
+    codes = np.array([f"G{g}:{i}" for g in range(n_groups) for i in range(group_size)])
+    grouping = {code: code.split(":")[0] for code in codes}
+    return vectors, codes, grouping
+
+
+class FakeKeyedVectors:
+    """The part of gensim's KeyedVectors API that the evaluation reads."""
+
+    def __init__(self, vectors, keys, counts=None):
+        self.vectors = vectors
+        self.index_to_key = list(keys)
+        self._counts = None if counts is None else dict(zip(keys, counts, strict=True))
+
+    def get_vecattr(self, key, attr):
+        if self._counts is None or attr != "count":
+            raise KeyError(attr)
+        return self._counts[key]
+
+
+# --------------------------------------------------------------------------- inputs
+
+
+def test_every_embeddings_form_gives_the_same_vectors_codes_and_counts():
+    vectors, codes, _ = clustered_embeddings()
+    counts = np.arange(codes.size) + 1
+    forms = [
+        (vectors, codes, counts),
+        SimpleNamespace(
+            codes_=codes, code_vectors_=vectors.astype(np.float32), code_counts_=counts
+        ),
+        FakeKeyedVectors(vectors, codes, counts),
+        SimpleNamespace(wv=FakeKeyedVectors(vectors, codes, counts)),
+    ]
+    for form in forms:
+        got_vectors, got_codes, got_counts = evaluation._as_keyed_vectors(form)
+        np.testing.assert_allclose(got_vectors, vectors, rtol=1e-6)
+        np.testing.assert_array_equal(got_codes, codes)
+        np.testing.assert_array_equal(got_counts, counts)
+
+    for form in [
+        (vectors, codes),
+        pd.DataFrame(vectors, index=codes),
+        FakeKeyedVectors(vectors, codes),
+    ]:
+        got_vectors, got_codes, got_counts = evaluation._as_keyed_vectors(form)
+        np.testing.assert_array_equal(got_vectors, vectors)
+        np.testing.assert_array_equal(got_codes, codes)
+        assert got_counts is None
+
+
+def test_every_embeddings_form_gives_the_same_scores():
+    vectors, codes, grouping = clustered_embeddings(noise=0.5)
+    counts = np.arange(codes.size) + 1
+    pairs = list(zip(codes[:-1], codes[1:], strict=True))
+    expected = neighbour_precision((vectors, codes, counts), grouping, k=3)
+    expected_recall = recall_at_k((vectors, codes), pairs, k=3)
+    for form in [
+        SimpleNamespace(codes_=codes, code_vectors_=vectors, code_counts_=counts),
+        FakeKeyedVectors(vectors, codes, counts),
+        SimpleNamespace(wv=FakeKeyedVectors(vectors, codes, counts)),
+    ]:
+        assert neighbour_precision(form, grouping, k=3) == expected
+    assert recall_at_k(pd.DataFrame(vectors, index=codes), pairs, k=3) == expected_recall
+    assert recall_at_k(FakeKeyedVectors(vectors, codes), pairs, k=3) == expected_recall
+
+
+@pytest.mark.parametrize(
+    ("embeddings", "match"),
+    [
+        ((np.ones(3), ["a", "b", "c"]), "2-D"),
+        ((np.ones((3, 2)), ["a", "b"]), "one code per vector"),
+        ((np.ones((2, 2)), ["a", "a"]), "unique"),
+        ((np.ones((2, 2)), ["a", "b"], [1, 2, 3]), "counts"),
+        ((np.array([[1.0, np.nan], [0.0, 1.0]]), ["a", "b"]), "finite"),
+        ((np.array([["x", "y"], ["z", "w"]]), ["a", "b"]), "numeric"),
+        ((np.ones((1, 2)), ["<UNK>"]), "<UNK>"),
+    ],
+)
+def test_bad_embeddings_raise_value_error_naming_them(embeddings, match):
+    with pytest.raises(ValueError, match="embeddings") as info:
+        neighbour_precision(embeddings, {"a": "x", "b": "x"}, k=1)
+    assert match in str(info.value)
+
+
+def test_unsupported_embeddings_type_raises_type_error():
+    with pytest.raises(TypeError, match="embeddings must be .* got list"):
+        neighbour_precision([[1.0, 0.0]], {"a": "x"})
+
+
+def test_default_code_systems_are_the_prefix_before_colon_or_double_slash():
+    ids, names = evaluation._code_systems(
+        np.array(["ICD10CM:E11.9", "ICD10CM//E11", "E11", "MEDS//A:B", "ATC:A10"]), None
+    )
+    assert names[ids].tolist() == ["ICD10CM", "ICD10CM", "", "MEDS", "ATC"]
+
+
+def test_top_k_matches_a_full_sort_with_ties_and_excluded_entries():
+    rng = np.random.default_rng(0)
+    similarity = np.round(rng.uniform(-1, 1, size=(30, 700)), 1)
+    similarity[3, 5:] = -np.inf
+    for k in (1, 5, 40):
+        columns, values = evaluation._top_k(similarity, k)
+        expected = -np.sort(-similarity, axis=1)[:, :k]
+        np.testing.assert_array_equal(values, expected)
+        np.testing.assert_array_equal(np.take_along_axis(similarity, columns, axis=1), values)
+        assert all(np.unique(row).size == k for row in columns)
+
+
+# --------------------------------------------------------------------------- neighbour_precision
+
+
+def test_precision_is_one_when_group_members_are_near_identical():
+    vectors, codes, grouping = clustered_embeddings(n_groups=10, group_size=5)
+    result = neighbour_precision((vectors, codes), grouping, k=4)
+    assert result.precision == 1.0
+    assert result.n_queries == 50
+    assert result.k == 4
+    # Uniform random neighbours share the group 4 times in 49; 50 x 20 x 4 draws.
+    assert result.baseline < 0.5
+    assert result.baseline == pytest.approx(4 / 49, abs=0.02)
+
+
+def test_precision_of_random_vectors_is_close_to_the_baseline():
+    rng = np.random.default_rng(1)
+    codes = np.array([f"C:{i}" for i in range(400)])
+    vectors = rng.normal(size=(400, 64))
+    grouping = {code: i % 8 for i, code in enumerate(codes)}
+    result = neighbour_precision((vectors, codes), grouping, k=10)
+    expected = 49 / 399  # another member of the query's group, uniformly drawn
+    # 4,000 neighbour slots at p = 0.12 give a standard error of about 0.005.
+    assert result.precision == pytest.approx(expected, abs=0.03)
+    assert result.baseline == pytest.approx(expected, abs=0.01)
+
+
+def test_baseline_matches_neighbours_on_training_frequency():
+    # Group "common" holds the 50 most frequent codes, "rare" the 50 least.
+    rng = np.random.default_rng(2)
+    codes = np.array([f"C:{i}" for i in range(100)])
+    vectors = rng.normal(size=(100, 8))
+    counts = np.r_[np.arange(1000, 1050), np.arange(1, 51)]
+    grouping = dict(zip(codes, ["common"] * 50 + ["rare"] * 50, strict=True))
+    matched = neighbour_precision((vectors, codes, counts), grouping, k=5)
+    uniform = neighbour_precision((vectors, codes), grouping, k=5)
+    # Ten frequency bins of ten codes: every random neighbour is of the query's group.
+    assert matched.baseline == 1.0
+    assert uniform.baseline == pytest.approx(49 / 99, abs=0.03)
+    assert matched.precision == uniform.precision
+
+
+MULTI_GROUPS = {
+    "a": {"x"},
+    "b": {"x", "y"},
+    "c": {"y"},
+    "d": {"y", "z"},
+    "e": {"z"},
+    "f": {"w"},
+    "not-embedded": {"x"},
+    "<UNK>": {"w"},
+}
+
+
+def multi_group_embeddings():
+    # Nearest pairs: a-b (share x), c-d (share y), e-f (share nothing). h, without
+    # a group, and <UNK> sit on top of a and f but must never be neighbours.
+    directions = np.eye(4)
+    rows = {"a": 0, "b": 0, "c": 1, "d": 1, "e": 2, "f": 2, "h": 0, "<UNK>": 2}
+    rng = np.random.default_rng(3)
+    vectors = np.array([directions[row] for row in rows.values()]) + 1e-3 * rng.normal(size=(8, 4))
+    vectors[list(rows).index("h")] = vectors[0]
+    vectors[list(rows).index("<UNK>")] = vectors[list(rows).index("f")]
+    return vectors, np.array(list(rows))
+
+
+@pytest.mark.parametrize(
+    "grouping",
+    [
+        MULTI_GROUPS,
+        pd.Series({code: sorted(groups) for code, groups in MULTI_GROUPS.items()}),
+        pd.Series(
+            [g for groups in MULTI_GROUPS.values() for g in groups],
+            index=[code for code, groups in MULTI_GROUPS.items() for _ in groups],
+        ),
+        pd.DataFrame(
+            [(code, g) for code, groups in MULTI_GROUPS.items() for g in groups],
+            columns=["code", "group"],
+        ),
+    ],
+    ids=["dict-of-sets", "series-of-lists", "long-series", "two-column-frame"],
+)
+def test_codes_in_several_groups_and_every_grouping_form(grouping):
+    result = neighbour_precision(multi_group_embeddings(), grouping, k=1)
+    # f is skipped as a query: no other code with a vector is in group w.
+    assert result.n_queries == 5
+    assert result.precision == pytest.approx(4 / 5)
+
+
+def test_results_are_reproducible_and_independent_of_block_size(monkeypatch):
+    vectors, codes, grouping = clustered_embeddings(n_groups=6, group_size=20, noise=0.8)
+    pairs = list(zip(codes[::3], codes[1::3], strict=True))
+    first = neighbour_precision((vectors, codes), grouping, k=5, random_state=7)
+    recall = recall_at_k((vectors, codes), pairs, k=5, same_system=True)
+    assert neighbour_precision((vectors, codes), grouping, k=5, random_state=7) == first
+    monkeypatch.setattr(evaluation, "_BLOCK_ELEMENTS", 150)  # one query per block
+    small_blocks = neighbour_precision((vectors, codes), grouping, k=5, random_state=7)
+    assert small_blocks.precision == first.precision
+    assert small_blocks.baseline == pytest.approx(first.baseline, abs=0.03)
+    assert recall_at_k((vectors, codes), pairs, k=5, same_system=True) == recall
+
+
+@pytest.mark.parametrize(
+    ("kwargs", "match"),
+    [
+        ({"k": 0}, "k must be an integer >= 1, got 0"),
+        ({"k": -3}, "k must be"),
+        ({"k": 2.5}, "k must be"),
+        ({"k": True}, "k must be"),
+        ({"k": 50}, r"k must be smaller than .* \(50\), got 50"),
+        ({"n_baseline": 0}, "n_baseline must be"),
+    ],
+)
+def test_bad_neighbour_precision_arguments_raise(kwargs, match):
+    vectors, codes, grouping = clustered_embeddings()
+    with pytest.raises(ValueError, match=match):
+        neighbour_precision((vectors, codes), grouping, **kwargs)
+
+
+def test_bad_groupings_raise_naming_grouping():
+    vectors, codes, _ = clustered_embeddings()
+    with pytest.raises(ValueError, match="grouping: no code of grouping has a vector"):
+        neighbour_precision((vectors, codes), {"ICD:X": "x", "ICD:Y": "x"}, k=1)
+    with pytest.raises(ValueError, match="grouping: no group has two or more codes"):
+        neighbour_precision((vectors, codes), {code: code for code in codes}, k=1)
+    with pytest.raises(ValueError, match="grouping: a DataFrame must have exactly two columns"):
+        neighbour_precision((vectors, codes), pd.DataFrame({"a": [1], "b": [2], "c": [3]}))
+    with pytest.raises(TypeError, match="grouping must be"):
+        neighbour_precision((vectors, codes), [("G0:0", "G0")])
+
+
+def test_synthea_modules_random_vectors_score_near_the_baseline(modules_csv):
+    table = pd.read_csv(modules_csv, dtype=str, usecols=["code", "top_module"])
+    grouping = table.groupby("code")["top_module"].agg(set).to_dict()
+    codes = np.array(sorted(grouping))
+    vectors = np.random.default_rng(0).normal(size=(codes.size, 32))
+    result = neighbour_precision((vectors, codes), grouping, k=10)
+    assert result.n_queries > 1000
+    assert 0 < result.baseline < 0.5
+    # Random vectors place neighbours independently of modules, so precision and
+    # baseline estimate the same share (about 0.07). Over ~21,000 neighbour slots
+    # its binomial standard error is about 0.002, and over eight seeds the gap
+    # stayed within 0.005; 0.015 leaves room for hub codes that many queries share.
+    assert result.precision == pytest.approx(result.baseline, abs=0.015)
+
+
+# --------------------------------------------------------------------------- relationship_power
+
+
+def two_system_embeddings(n_per_system=200, dim=32, seed=0):
+    rng = np.random.default_rng(seed)
+    vectors = rng.normal(size=(2 * n_per_system, dim))
+    codes = np.array(
+        [f"ATC:D{i}" for i in range(n_per_system)] + [f"ICD10CM:C{i}" for i in range(n_per_system)]
+    )
+    return vectors, codes
+
+
+def test_identical_pair_is_detected_and_opposite_pair_is_not():
+    vectors, codes = two_system_embeddings()
+    vectors[200] = vectors[0]  # ICD10CM:C0 == ATC:D0
+    vectors[201] = -vectors[1]  # ICD10CM:C1 == -ATC:D1
+    pairs = [("ATC:D0", "ICD10CM:C0"), ("ICD10CM:C1", "ATC:D1"), ("ATC:D0", "ICD10CM:missing")]
+    result = relationship_power((vectors, codes), pairs)
+    assert result.power == 0.5
+    assert (result.n_pairs, result.n_missing, result.alpha) == (2, 1, 0.05)
+    assert result.pairs["detected"].tolist() == [True, False]
+    np.testing.assert_allclose(result.pairs["cosine"], [1.0, -1.0])
+    assert result.pairs["system_a"].tolist() == ["ATC", "ICD10CM"]
+    # Both orders of the two systems share one null.
+    assert list(result.thresholds) == [("ATC", "ICD10CM")]
+    assert 0 < result.thresholds[("ATC", "ICD10CM")] < 1
+
+
+def test_null_threshold_is_the_quantile_of_random_cosines():
+    # Cosines of random directions in d dimensions are close to N(0, 1/d).
+    vectors, codes = two_system_embeddings(n_per_system=1000, dim=64, seed=4)
+    result = relationship_power(
+        (vectors, codes), [("ATC:D0", "ATC:D1"), ("ATC:D2", "ICD10CM:C3")], n_null=20_000
+    )
+    assert set(result.thresholds) == {("ATC", "ATC"), ("ATC", "ICD10CM")}
+    for threshold in result.thresholds.values():
+        assert threshold == pytest.approx(1.645 / np.sqrt(64), abs=0.02)
+    looser = relationship_power((vectors, codes), [("ATC:D0", "ATC:D1")], alpha=0.5)
+    assert looser.thresholds[("ATC", "ATC")] == pytest.approx(0.0, abs=0.03)
+
+
+def test_system_of_overrides_the_code_systems():
+    vectors, codes = two_system_embeddings()
+    result = relationship_power(
+        (vectors, codes), [("ATC:D0", "ICD10CM:C0")], n_null=100, system_of=lambda code: code[0]
+    )
+    assert list(result.thresholds) == [("A", "I")]
+
+
+@pytest.mark.parametrize(
+    ("kwargs", "match"),
+    [
+        ({"alpha": 0}, "alpha must be a number strictly between 0 and 1, got 0"),
+        ({"alpha": 1.0}, "alpha must be"),
+        ({"alpha": 1.5}, "alpha must be"),
+        ({"n_null": 0}, "n_null must be"),
+        ({"system_of": "prefix"}, "system_of must be"),
+        ({"pairs": [("ATC:D0", "ICD10CM:C0", "x")]}, r"pairs must .* got shape \(1, 3\)"),
+        ({"pairs": ("ATC:D0", "ICD10CM:C0")}, r"pairs must .* got shape \(2,\)"),
+        ({"pairs": []}, "pairs must"),
+        ({"pairs": [("ATC:X", "ICD10CM:Y")]}, "pairs: no pair has both codes"),
+    ],
+)
+def test_bad_relationship_power_arguments_raise(kwargs, match):
+    vectors, codes = two_system_embeddings(n_per_system=20)
+    kwargs = {"pairs": [("ATC:D0", "ICD10CM:C0")], **kwargs}
+    with pytest.raises(ValueError, match=match):
+        relationship_power((vectors, codes), **kwargs)
+
+
+# --------------------------------------------------------------------------- recall_at_k
+
+
+def test_recall_at_one_is_one_for_nearest_targets_and_zero_for_opposite_ones():
+    rng = np.random.default_rng(5)
+    queries = rng.normal(size=(20, 32))
+    vectors = np.vstack([queries, queries + 0.01 * rng.normal(size=queries.shape), -queries])
+    codes = np.array(
+        [f"RX:{i}" for i in range(20)]
+        + [f"DX:{i}" for i in range(20)]
+        + [f"NEG:{i}" for i in range(20)]
+    )
+    near = [(f"RX:{i}", f"DX:{i}") for i in range(20)]
+    opposite = [(f"RX:{i}", f"NEG:{i}") for i in range(20)]
+    assert recall_at_k((vectors, codes), near, k=1).recall == 1.0
+    assert recall_at_k((vectors, codes), opposite, k=1).recall == 0.0
+    result = recall_at_k((vectors, codes), near[:5] + opposite[:5] + [("RX:0", "DX:999")], k=1)
+    assert (result.recall, result.n_pairs, result.n_missing, result.k) == (0.5, 10, 1, 1)
+
+
+def test_same_system_ranks_only_the_targets_system():
+    vectors = np.array([[1.0, 0.0], [1.0, 0.0], [0.9, 0.3], [0.0, 1.0], [-1.0, 0.0]])
+    codes = ["RX:a", "RX:b", "DX:a", "DX:b", "DX:c"]
+    pairs = [("RX:a", "DX:a")]
+    assert recall_at_k((vectors, codes), pairs, k=1).recall == 0.0  # RX:b is nearer
+    assert recall_at_k((vectors, codes), pairs, k=1, same_system=True).recall == 1.0
+    by_letter = recall_at_k(
+        (vectors, codes), pairs, k=1, same_system=True, system_of=lambda c: c[:2]
+    )
+    assert by_letter.recall == 1.0
+
+
+def test_recall_excludes_unknown_token_and_counts_ties_against_the_target():
+    vectors = np.array([[1.0, 0.0], [1.0, 0.0], [0.8, 0.6], [0.0, 1.0]])
+    codes = ["RX:a", "<UNK>", "DX:a", "DX:b"]
+    assert recall_at_k((vectors, codes), [("RX:a", "DX:a")], k=1).recall == 1.0
+    zeros = (np.zeros((3, 4)), ["a", "b", "c"])
+    assert recall_at_k(zeros, [("a", "b")], k=1).recall == 0.0
+    # With k as large as the number of other codes, every target is found.
+    assert recall_at_k(zeros, [("a", "b")], k=2).recall == 1.0
+
+
+def test_bad_recall_arguments_raise():
+    vectors, codes, _ = clustered_embeddings()
+    with pytest.raises(ValueError, match="k must be an integer >= 1, got 0"):
+        recall_at_k((vectors, codes), [("G0:0", "G0:1")], k=0)
+    with pytest.raises(ValueError, match="pairs must"):
+        recall_at_k((vectors, codes), [["G0:0"]])
+
+
+# --------------------------------------------------------------------------- cross_validated_auc
+
+
+def test_cross_validated_auc_of_a_logistic_regression():
+    X, y = make_classification(n_samples=200, n_features=10, random_state=0)
+    result = cross_validated_auc(LogisticRegression(), X, y, n_bootstrap=300)
+    assert 0.5 < result.auroc <= 1
+    assert result.auroc_ci[0] <= result.auroc <= result.auroc_ci[1]
+    assert 0.5 < result.auprc <= 1
+    assert result.auprc_ci[0] <= result.auprc <= result.auprc_ci[1]
+    assert result.auroc_ci[1] - result.auroc_ci[0] < 0.2
+    assert (result.n, result.n_positive, result.confidence) == (200, int(y.sum()), 0.95)
+
+    # Labels of any type, the positive class being the larger; X as nested lists.
+    labelled = np.where(y == 1, "yes", "no")
+    same = cross_validated_auc(LogisticRegression(), X.tolist(), labelled, n_bootstrap=300)
+    assert same == result
+
+
+def test_bootstrap_metrics_match_scikit_learn_on_the_resamples():
+    rng = np.random.default_rng(6)
+    positive = rng.random(40) < 0.3
+    scores = np.round(rng.random(40) + 0.3 * positive, 1)  # with ties
+    auroc, auprc = evaluation._bootstrap_scores(positive, scores, 25, np.random.default_rng(9))
+    resamples = np.random.default_rng(9).integers(0, 40, size=(25, 40))
+    expected = [
+        (roc_auc_score(positive[i], scores[i]), average_precision_score(positive[i], scores[i]))
+        for i in resamples
+        if 0 < positive[i].sum() < 40
+    ]
+    np.testing.assert_allclose(np.c_[auroc, auprc], expected)
+
+
+@pytest.mark.parametrize(
+    ("kwargs", "match"),
+    [
+        ({"y": np.arange(60) % 3}, r"y must be 1-D with exactly two classes, .* \[0, 1, 2\]"),
+        ({"y": np.zeros(60)}, "y must be"),
+        ({"confidence": 1.0}, "confidence must be"),
+        ({"n_bootstrap": 0}, "n_bootstrap must be"),
+        ({"cv": 1}, "cv must be an integer >= 2"),
+    ],
+)
+def test_bad_cross_validated_auc_arguments_raise(kwargs, match):
+    X, y = make_classification(n_samples=60, random_state=0)
+    kwargs = {"y": y, **kwargs}
+    with pytest.raises(ValueError, match=match):
+        cross_validated_auc(LogisticRegression(), X, **kwargs)
+
+
+# --------------------------------------------------------------------------- module
+
+
+def test_module_needs_only_numpy_pandas_and_scikit_learn():
+    tree = ast.parse(Path(evaluation.__file__).read_text())
+    imported = set()
+    for node in ast.walk(tree):
+        if isinstance(node, ast.Import):
+            imported.update(alias.name.split(".")[0] for alias in node.names)
+        elif isinstance(node, ast.ImportFrom):
+            imported.add(node.module.split(".")[0])
+    allowed = {"collections", "dataclasses", "logging", "numbers", "numpy", "pandas", "sklearn"}
+    assert imported <= allowed
+    assert set(evaluation.__all__) >= {
+        "neighbour_precision",
+        "relationship_power",
+        "recall_at_k",
+        "cross_validated_auc",
+    }

@@ -1,0 +1,133 @@
+"""Tests of context pairs: windows, temporal weights, aggregation and chunks."""
+
+import numpy as np
+import pytest
+
+from skmed2vec._pairs import (
+    aggregate_pairs,
+    iter_chunks,
+    temporal_weight,
+    window_contexts,
+    window_pairs,
+)
+
+# Two patients: codes 1, 2, 3 at days 0, 1, 10; codes 4, 5 at days 0, 100.
+CODES = np.array([1, 2, 3, 4, 5])
+TIMES = np.array([0.0, 1.0, 10.0, 0.0, 100.0])
+LENGTHS = np.array([3, 2])
+
+
+def _as_set(left, right, gaps):
+    return {(int(a), int(b), float(g)) for a, b, g in zip(left, right, gaps, strict=True)}
+
+
+def test_window_pairs_exact_and_within_patients():
+    left, right, gaps = window_pairs(CODES, TIMES, LENGTHS, window=5)
+    assert len(left) == 4
+    assert _as_set(left, right, gaps) == {
+        (1, 2, 1.0),
+        (2, 3, 9.0),
+        (1, 3, 10.0),
+        (4, 5, 100.0),
+    }
+    # Nothing pairs the last event of patient 0 with the first of patient 1.
+    assert (3, 4) not in set(zip(left.tolist(), right.tolist(), strict=True))
+    assert gaps.dtype == np.float64 and (gaps >= 0).all()
+
+
+def test_window_pairs_window_and_max_gap():
+    left, right, gaps = window_pairs(CODES, TIMES, LENGTHS, window=1)
+    assert _as_set(left, right, gaps) == {(1, 2, 1.0), (2, 3, 9.0), (4, 5, 100.0)}
+    left, right, gaps = window_pairs(CODES, TIMES, LENGTHS, window=5, max_gap=9.0)
+    assert _as_set(left, right, gaps) == {(1, 2, 1.0), (2, 3, 9.0)}
+    assert (gaps <= 9.0).all()
+
+
+def test_window_pairs_empty_inputs():
+    for codes, times, lengths in [
+        (np.zeros(0, np.int64), np.zeros(0), np.zeros(0, np.int64)),
+        (np.array([3]), np.array([0.0]), np.array([1])),
+    ]:
+        left, right, gaps = window_pairs(codes, times, lengths, window=3)
+        assert left.size == right.size == gaps.size == 0
+
+
+def test_aggregate_pairs_sums_duplicates_both_directions():
+    left = np.array([1, 1, 2, 3])
+    right = np.array([2, 2, 1, 3])
+    weights = np.array([0.5, 0.25, 1.0, 2.0])
+    targets, contexts, totals = aggregate_pairs(left, right, weights, n_codes=4)
+    got = {(int(t), int(c)): float(w) for t, c, w in zip(targets, contexts, totals, strict=True)}
+    # (1, 2) twice plus (2, 1) reversed; the self pair (3, 3) counts both ways.
+    assert got == {(1, 2): 1.75, (2, 1): 1.75, (3, 3): 4.0}
+    assert targets.dtype == contexts.dtype == np.int64
+
+
+def test_aggregate_pairs_drops_zero_weights_and_empty():
+    targets, contexts, totals = aggregate_pairs(
+        np.array([1, 2]), np.array([2, 3]), np.array([0.0, 1.0]), n_codes=4
+    )
+    assert sorted(zip(targets.tolist(), contexts.tolist(), strict=True)) == [(2, 3), (3, 2)]
+    assert (totals > 0).all()
+    empty = np.zeros(0, np.int64)
+    targets, contexts, totals = aggregate_pairs(empty, empty, np.zeros(0), n_codes=4)
+    assert targets.size == contexts.size == totals.size == 0
+
+
+@pytest.mark.parametrize("n_codes", [5, 70_000])
+def test_aggregate_pairs_matches_a_dictionary(n_codes):
+    # Small vocabularies and vocabularies whose pair keys are large agree.
+    rng = np.random.default_rng(0)
+    left = rng.integers(0, 5, 300) * (n_codes // 5)
+    right = rng.integers(0, 5, 300) * (n_codes // 5)
+    weights = rng.random(300)
+    expected = {}
+    for a, b, w in zip(left.tolist(), right.tolist(), weights.tolist(), strict=True):
+        expected[a, b] = expected.get((a, b), 0.0) + w
+        expected[b, a] = expected.get((b, a), 0.0) + w
+    targets, contexts, totals = aggregate_pairs(left, right, weights, n_codes)
+    got = {(int(t), int(c)): float(w) for t, c, w in zip(targets, contexts, totals, strict=True)}
+    assert got.keys() == expected.keys()
+    np.testing.assert_allclose([got[k] for k in expected], list(expected.values()))
+
+
+def test_window_contexts_padding_and_mask():
+    contexts, deltas, mask = window_contexts(CODES, TIMES, LENGTHS, window=2)
+    assert contexts.shape == deltas.shape == mask.shape == (5, 4)
+    # Event 0 (code 1, patient 0): no earlier context, then codes 2 and 3.
+    np.testing.assert_array_equal(mask[0], [False, False, True, True])
+    np.testing.assert_array_equal(contexts[0], [0, 0, 2, 3])
+    np.testing.assert_array_equal(deltas[0], [0.0, 0.0, 1.0, 10.0])
+    # Event 3 (code 4) starts patient 1: patient 0's events are not context.
+    np.testing.assert_array_equal(mask[3], [False, False, True, False])
+    np.testing.assert_array_equal(contexts[3], [0, 0, 5, 0])
+    np.testing.assert_array_equal(deltas[4], [0.0, -100.0, 0.0, 0.0])
+    assert (contexts[~mask] == 0).all() and (deltas[~mask] == 0).all()
+    _, _, mask = window_contexts(CODES, TIMES, LENGTHS, window=2, max_gap=5.0)
+    assert mask.sum() == 2  # only 1 <-> 2 is within 5 days
+
+
+def test_iter_chunks_bounds():
+    lengths = np.array([3, 1, 10, 2, 2, 0, 4])
+    offsets = np.concatenate([[0], np.cumsum(lengths)])
+    chunks = list(iter_chunks(offsets, max_events=5))
+    # Contiguous cover of all patients, in order.
+    assert chunks[0][0] == 0 and chunks[-1][1] == len(lengths)
+    assert all(a[1] == b[0] for a, b in zip(chunks, chunks[1:], strict=False))
+    for first, stop in chunks:
+        assert stop > first
+        events = offsets[stop] - offsets[first]
+        # At most max_events, unless a single patient alone has more.
+        assert events <= 5 or stop - first == 1
+    assert (2, 3) in chunks  # the 10-event patient is alone
+    assert list(iter_chunks(np.array([0]), 5)) == []
+
+
+def test_temporal_weight_finite():
+    gaps = np.array([0.0, 1.0, -2.0, 1e5, 1e300])
+    for decay in [0.0, 0.01, 1e3]:
+        weights = temporal_weight(gaps, decay)
+        assert np.isfinite(weights).all()
+        assert ((weights >= 0) & (weights <= 1)).all()
+    np.testing.assert_allclose(temporal_weight(gaps[:3], 0.5), np.exp(-0.5 * np.abs(gaps[:3])))
+    assert temporal_weight(np.array([1e5]), 1e3)[0] == 0.0

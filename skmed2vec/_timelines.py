@@ -280,7 +280,11 @@ def _times_to_days(values, what="times"):
                 f"{what} mix timezone-aware and naive values; make them all aware "
                 "or all naive."
             ) from None
-        raise ValueError(f"could not parse {what}: {str(exc).splitlines()[0]}") from None
+        reason = str(exc).splitlines()[0].replace(" You might want to try:", "")
+        raise ValueError(
+            f"could not parse {what}: {reason.rstrip('. ')}. Use dates, datetimes or ISO strings "
+            "such as '2020-01-31'."
+        ) from None
     except (TypeError, OverflowError) as exc:
         raise ValueError(f"could not parse {what}: {exc}") from None
     if parsed.tz is not None:

@@ -3,12 +3,18 @@
 import numpy as np
 
 __all__ = [
+    "PairTotals",
     "aggregate_pairs",
     "iter_chunks",
     "temporal_weight",
     "window_contexts",
     "window_pairs",
+    "window_weights",
 ]
+
+#: Vocabularies with at most this many ``n_codes ** 2`` cells sum pair weights
+#: in a dense array (32 MB): one pass, no sort and no hash.
+_DENSE_CELLS = 1 << 22
 
 
 def temporal_weight(gaps, time_decay):
@@ -74,8 +80,79 @@ def window_pairs(codes, times, lengths, window, max_gap=None):
     return np.concatenate(left), np.concatenate(right), np.concatenate(gaps)
 
 
+def window_weights(codes, times, lengths, window, time_decay, max_gap=None):
+    """Weighted pairs of events at most ``window`` positions apart, one offset at a time.
+
+    The same pairs as :func:`window_pairs` with their :func:`temporal_weight`,
+    without copying: each offset yields views of ``codes`` and a weight array
+    that is 0 for pairs spanning two patients or more than ``max_gap`` days,
+    which is what summing pair weights needs (zero totals are dropped).
+
+    Yields
+    ------
+    left, right : ndarray
+        Codes of the earlier and later event (views of ``codes``).
+    weights : ndarray of float64
+    """
+    n = len(codes)
+    lengths = np.asarray(lengths, dtype=np.int64)
+    position = np.arange(n) - np.repeat(np.cumsum(lengths) - lengths, lengths)
+    for offset in range(1, min(window, max(n - 1, 0)) + 1):
+        gaps = times[offset:] - times[:-offset]
+        weights = temporal_weight(gaps, time_decay)
+        weights[position[offset:] < offset] = 0.0
+        if max_gap is not None:
+            weights[gaps > max_gap] = 0.0
+        yield codes[:-offset], codes[offset:], weights
+
+
+def _sum_by_key(keys, weights, n_cells):
+    """Distinct ``keys`` (sorted) with a positive summed weight, and the sums.
+
+    Small key spaces are summed by a dense ``bincount``; large ones by a hash
+    (``pandas.factorize``), then only the distinct keys are sorted.
+    """
+    if n_cells <= _DENSE_CELLS:
+        totals = np.bincount(keys, weights=weights, minlength=n_cells)
+        distinct = np.flatnonzero(totals > 0)
+        return distinct, totals[distinct]
+    import pandas as pd
+
+    codes, distinct = pd.factorize(keys, sort=False)
+    totals = np.bincount(codes, weights=weights, minlength=len(distinct))
+    order = np.argsort(distinct)
+    distinct, totals = np.asarray(distinct)[order], totals[order]
+    positive = totals > 0
+    return distinct[positive], totals[positive]
+
+
+def _unordered_keys(left, right, n_codes):
+    """``min * n_codes + max`` of each pair: one key per unordered pair."""
+    left = np.asarray(left, dtype=np.int64)
+    right = np.asarray(right, dtype=np.int64)
+    return np.minimum(left, right) * n_codes + np.maximum(left, right)
+
+
+def _both_directions(keys, totals, n_codes):
+    """Ordered ``(target, context, total)`` from unordered keys.
+
+    ``(a, b)`` gives ``a -> b`` and ``b -> a``; a self pair ``(a, a)`` gives
+    ``a -> a`` once with twice the weight, as it is its own reverse.
+    """
+    low, high = np.divmod(keys, n_codes)
+    mirrored = low != high
+    targets = np.concatenate([low, high[mirrored]])
+    contexts = np.concatenate([high, low[mirrored]])
+    weights = np.concatenate([np.where(mirrored, totals, 2 * totals), totals[mirrored]])
+    return targets, contexts, weights
+
+
 def aggregate_pairs(left, right, weights, n_codes):
     """Sum the weights of identical ordered pairs, both directions included.
+
+    Each pair ``(a, b)`` counts for ``a -> b`` and for ``b -> a``. The sums
+    run over unordered pairs (half the keys) in a dense array for small
+    vocabularies and a hash table otherwise; nothing sorts the pairs.
 
     Returns
     -------
@@ -84,12 +161,78 @@ def aggregate_pairs(left, right, weights, n_codes):
     totals : ndarray of float64
         Summed weight of each pair.
     """
-    keys = np.concatenate([left * n_codes + right, right * n_codes + left])
-    distinct, inverse = np.unique(keys, return_inverse=True)
-    totals = np.bincount(inverse, weights=np.concatenate([weights, weights]))
-    positive = totals > 0
-    distinct, totals = distinct[positive], totals[positive]
-    return distinct // n_codes, distinct % n_codes, totals
+    keys = _unordered_keys(left, right, n_codes)
+    distinct, totals = _sum_by_key(keys, np.asarray(weights, dtype=np.float64), n_codes**2)
+    return _both_directions(distinct, totals, n_codes)
+
+
+class PairTotals:
+    """Summed weights of unordered code pairs, accumulated chunk after chunk.
+
+    Memory is bounded by the distinct pairs seen (at most ``n_codes ** 2``),
+    not by the events: each chunk's pairs are summed and merged, then freed.
+
+    Parameters
+    ----------
+    n_codes : int
+        Vocabulary size.
+    max_pairs : int, default=None
+        Give up (``add`` returns False and the totals are dropped) once more
+        than this many distinct ordered pairs are held.
+
+    Examples
+    --------
+    >>> import numpy as np
+    >>> totals = PairTotals(4)
+    >>> totals.add(np.array([1, 1]), np.array([2, 3]), np.array([0.5, 1.0]))
+    True
+    >>> totals.add(np.array([2]), np.array([1]), np.array([0.25]))
+    True
+    >>> targets, contexts, weights = totals.result()
+    >>> sorted(zip(targets.tolist(), contexts.tolist(), weights.tolist()))
+    [(1, 2, 0.75), (1, 3, 1.0), (2, 1, 0.75), (3, 1, 1.0)]
+    """
+
+    def __init__(self, n_codes, max_pairs=None):
+        self.n_codes = int(n_codes)
+        self.max_pairs = max_pairs
+        self.n_cells = self.n_codes**2
+        self._dense = np.zeros(self.n_cells) if self.n_cells <= _DENSE_CELLS else None
+        self._keys = np.zeros(0, dtype=np.int64)
+        self._totals = np.zeros(0)
+        self.overflowed = False
+
+    def add(self, left, right, weights):
+        """Add pairs (zero weights allowed); return False once over ``max_pairs``."""
+        if self.overflowed:
+            return False
+        keys = _unordered_keys(left, right, self.n_codes)
+        weights = np.asarray(weights, dtype=np.float64)
+        if self._dense is not None:
+            self._dense += np.bincount(keys, weights=weights, minlength=self.n_cells)
+            return True
+        keys, totals = _sum_by_key(keys, weights, self.n_cells)
+        if self._keys.size:
+            keys, totals = _sum_by_key(
+                np.concatenate([self._keys, keys]),
+                np.concatenate([self._totals, totals]),
+                self.n_cells,
+            )
+        self._keys, self._totals = keys, totals
+        if self.max_pairs is not None and 2 * keys.size > self.max_pairs:
+            self.overflowed = True
+            self._keys, self._totals = self._keys[:0], self._totals[:0]
+            return False
+        return True
+
+    def result(self):
+        """``(targets, contexts, totals)`` as :func:`aggregate_pairs` returns them."""
+        if self._dense is not None:
+            keys = np.flatnonzero(self._dense > 0)
+            totals = self._dense[keys]
+        else:
+            keys, totals = self._keys, self._totals
+        return _both_directions(keys, totals, self.n_codes)
 
 
 def window_contexts(codes, times, lengths, window, max_gap=None):

@@ -2,6 +2,7 @@
 
 import datetime as _dt
 import numbers
+import re
 
 import numpy as np
 import pandas as pd
@@ -162,9 +163,7 @@ class Timelines:
         key = np.asarray(key)
         if key.dtype == bool:
             if key.shape != (len(self),):
-                raise IndexError(
-                    f"boolean mask has shape {key.shape}; expected ({len(self)},)."
-                )
+                raise IndexError(f"boolean mask has shape {key.shape}; expected ({len(self)},).")
             key = np.flatnonzero(key)
         return self.take(key)
 
@@ -264,8 +263,10 @@ def _times_to_days(values, what="times"):
     bad_type = [
         v
         for v in values
-        if not isinstance(v, (str, _dt.date, np.datetime64)) and v is not None
-        and not (isinstance(v, float) and np.isnan(v)) and v is not pd.NaT
+        if not isinstance(v, (str, _dt.date, np.datetime64))
+        and v is not None
+        and not (isinstance(v, float) and np.isnan(v))
+        and v is not pd.NaT
     ]
     if bad_type:
         raise TypeError(
@@ -275,18 +276,13 @@ def _times_to_days(values, what="times"):
     try:
         parsed = pd.to_datetime(values, format="ISO8601")
     except ValueError as exc:
-        if "tz-aware" in str(exc) or "timezone" in str(exc).lower():
-            raise ValueError(
-                f"{what} mix timezone-aware and naive values; make them all aware "
-                "or all naive."
-            ) from None
-        reason = str(exc).splitlines()[0].replace(" You might want to try:", "")
-        raise ValueError(
-            f"could not parse {what}: {reason.rstrip('. ')}. Use dates, datetimes or ISO strings "
-            "such as '2020-01-31'."
-        ) from None
+        if not any(word in str(exc).lower() for word in ("tz", "timezone", "utc")):
+            raise _parse_error(exc, what) from None
+        parsed = None  # different UTC offsets, or aware and naive values mixed
     except (TypeError, OverflowError) as exc:
-        raise ValueError(f"could not parse {what}: {exc}") from None
+        raise _parse_error(exc, what) from None
+    if parsed is None:
+        parsed = _parse_aware(values, what)
     if parsed.tz is not None:
         parsed = parsed.tz_convert("UTC").tz_localize(None)
     missing = np.asarray(parsed.isna())
@@ -297,6 +293,50 @@ def _times_to_days(values, what="times"):
         )
     seconds = parsed.to_numpy().astype("datetime64[s]").astype(np.int64)
     return seconds / _DAY_SECONDS, "datetime"
+
+
+def _parse_error(exc, what):
+    reason = str(exc).splitlines()[0].replace(" You might want to try:", "")
+    return ValueError(
+        f"could not parse {what}: {reason.rstrip('. ')}. Use dates, datetimes or ISO "
+        "strings such as '2020-01-31'."
+    )
+
+
+# An ISO 8601 date and time with a UTC offset: "2020-03-29T02:30+02:00", "...Z".
+_AWARE_STRING = re.compile(
+    r"^\s*\d{4}-?\d{2}-?\d{2}[T ]\d{2}(:?\d{2}(:?\d{2}([.,]\d+)?)?)?\s*"
+    r"(Z|[+-]\d{2}(:?\d{2})?)\s*$",
+    re.IGNORECASE,
+)
+
+
+def _parse_aware(values, what):
+    """Parse timezone-aware times with different UTC offsets (e.g. either side of
+    a daylight saving change) as UTC; refuse a mix of aware and naive times,
+    which have no common clock."""
+    aware = np.zeros(len(values), dtype=bool)
+    naive = np.zeros(len(values), dtype=bool)
+    for i, v in enumerate(values):
+        if v is None or v is pd.NaT or (isinstance(v, float) and np.isnan(v)):
+            continue
+        if isinstance(v, str):
+            aware[i] = _AWARE_STRING.match(v) is not None
+        elif isinstance(v, _dt.datetime):
+            aware[i] = v.tzinfo is not None
+        elif isinstance(v, np.datetime64) and np.isnat(v):
+            continue
+        naive[i] = not aware[i]
+    if naive.any():
+        example = f", e.g. {values[aware][0]!r} and {values[naive][0]!r}" if aware.any() else ""
+        raise ValueError(
+            f"{what} mix timezone-aware and naive values{example}; make them all "
+            "aware or all naive."
+        )
+    try:
+        return pd.to_datetime(values, format="ISO8601", utc=True)
+    except (ValueError, TypeError, OverflowError) as exc:
+        raise _parse_error(exc, what) from None
 
 
 def _clean_codes(values):
@@ -327,9 +367,7 @@ def _check_sequence(X):
             "wrap one patient's events as [[(time, code), ...]]."
         )
     if X is None or isinstance(X, numbers.Number):
-        raise TypeError(
-            f"X must be a sequence of patient timelines; got {type(X).__name__}."
-        )
+        raise TypeError(f"X must be a sequence of patient timelines; got {type(X).__name__}.")
     if isinstance(X, np.ndarray) and (X.ndim != 1 or X.dtype != object):
         raise TypeError(
             "X must be a sequence of patient timelines (each a sequence of "
@@ -341,9 +379,7 @@ def _check_sequence(X):
             "skmed2vec.events_to_timelines(events)."
         )
     if not hasattr(X, "__len__") or not hasattr(X, "__iter__"):
-        raise TypeError(
-            f"X must be a sequence of patient timelines; got {type(X).__name__}."
-        )
+        raise TypeError(f"X must be a sequence of patient timelines; got {type(X).__name__}.")
 
 
 def as_timelines(X, *, prediction_times=None):
@@ -409,8 +445,7 @@ def as_timelines(X, *, prediction_times=None):
                 hasattr(event, "__len__") and len(event) == 2
             ):
                 raise ValueError(
-                    f"timeline {i}: every event must be a (time, code) pair; got "
-                    f"{event!r}."
+                    f"timeline {i}: every event must be a (time, code) pair; got {event!r}."
                 )
             times.append(event[0])
             codes.append(event[1])
@@ -436,8 +471,9 @@ def _prediction_times(prediction_times, n, kind):
         raise ValueError(
             f"prediction_times must have one value per patient ({n}); got {len(values)}."
         )
-    missing = np.array([v is None or v is pd.NaT or (_is_number(v) and np.isnan(v))
-                        for v in values], dtype=bool)
+    missing = np.array(
+        [v is None or v is pd.NaT or (_is_number(v) and np.isnan(v)) for v in values], dtype=bool
+    )
     days = np.full(n, np.nan)
     if (~missing).any():
         parsed, pred_kind = _times_to_days(values[~missing], what="prediction_times")

@@ -203,8 +203,7 @@ class CodeVocabulary(
         counted = X.up_to_prediction()
         if counted.n_events == 0:
             raise ValueError(
-                "X has no events (up to the prediction times) to learn a vocabulary "
-                "from."
+                "X has no events (up to the prediction times) to learn a vocabulary from."
             )
         normalized = self._normalized(counted.codes)
         event_group, groups = pd.factorize(normalized, sort=True)
@@ -231,7 +230,9 @@ class CodeVocabulary(
         pruned[kept] = False
         unk_subjects = np.unique(patient_code[pruned[patient_code % len(groups)]] // len(groups))
         self.code_counts_ = np.concatenate([[counts[pruned].sum()], counts[kept]]).astype(np.int64)
-        self.subject_counts_ = np.concatenate([[unk_subjects.size], subjects[kept]]).astype(np.int64)
+        self.subject_counts_ = np.concatenate([[unk_subjects.size], subjects[kept]]).astype(
+            np.int64
+        )
         self.coverage_ = float(counts[kept].sum() / counted.n_events)
         self._report(
             f"kept {kept.size} of {len(groups)} codes, covering "
@@ -259,7 +260,9 @@ class CodeVocabulary(
 
     def _encode(self, X, normalized, training):
         inverse, distinct = pd.factorize(normalized)
-        index = np.fromiter((self.vocabulary_.get(c, -1) for c in distinct), np.int64, len(distinct))
+        index = np.fromiter(
+            (self.vocabulary_.get(c, -1) for c in distinct), np.int64, len(distinct)
+        )
         missing = index < 0
         if self.fallback_to_parent and missing.any():
             for i in np.flatnonzero(missing):

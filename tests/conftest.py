@@ -37,6 +37,8 @@ def make_embedder():
     from skmed2vec import TemporalMed2VecEmbedder
 
     def make(**params):
-        return TemporalMed2VecEmbedder(**{"embed_dim": 16, "epochs": 3, "random_state": 0, **params})
+        return TemporalMed2VecEmbedder(
+            **{"embed_dim": 16, "epochs": 3, "random_state": 0, **params}
+        )
 
     return make

@@ -79,8 +79,9 @@ def test_concatenated_aggregations():
 
 
 def test_empty_timeline_gives_zero_row():
-    emb = TemporalMed2VecEmbedder(embed_dim=4, epochs=1, aggregation=["recency", "max"],
-                                  random_state=0).fit(TOY)
+    emb = TemporalMed2VecEmbedder(
+        embed_dim=4, epochs=1, aggregation=["recency", "max"], random_state=0
+    ).fit(TOY)
     Z = emb.transform([[], [(0, "A")]])
     assert np.array_equal(Z[0], np.zeros(8))
     assert np.abs(Z[1]).sum() > 0
@@ -114,8 +115,9 @@ def test_time_decay_helps_on_planted_cohort(cohort):
 def test_score_is_a_bounded_ranking_auc(fitted, cohort):
     score = fitted.score(cohort.X)
     assert 0.5 < score <= 1.0
-    untrained = TemporalMed2VecEmbedder(embed_dim=16, epochs=1, learning_rate=1e-6,
-                                        random_state=0).fit(cohort.X)
+    untrained = TemporalMed2VecEmbedder(
+        embed_dim=16, epochs=1, learning_rate=1e-6, random_state=0
+    ).fit(cohort.X)
     assert score > untrained.score(cohort.X)
 
 
@@ -129,8 +131,9 @@ def test_similarity_most_similar_and_frame(fitted):
     frame = fitted.to_frame()
     assert frame.shape == fitted.code_vectors_.shape
     assert frame.index.name == "code"
-    np.testing.assert_array_equal(frame.loc["E11.0"].to_numpy(),
-                                  fitted.code_vectors_[fitted.vocabulary_["E11.0"]])
+    np.testing.assert_array_equal(
+        frame.loc["E11.0"].to_numpy(), fitted.code_vectors_[fitted.vocabulary_["E11.0"]]
+    )
     with pytest.raises(KeyError, match="not in the vocabulary"):
         fitted.most_similar("NOPE")
 
@@ -149,16 +152,18 @@ def test_save_word2vec_format(fitted, tmp_path):
 
 
 def test_softmax_objective_trains():
-    emb = TemporalMed2VecEmbedder(embed_dim=8, objective="softmax", epochs=5, learning_rate=0.05,
-                                  random_state=0).fit(TOY)
+    emb = TemporalMed2VecEmbedder(
+        embed_dim=8, objective="softmax", epochs=5, learning_rate=0.05, random_state=0
+    ).fit(TOY)
     assert np.isfinite(emb.code_vectors_).all()
     assert emb.loss_curve_[-1] < emb.loss_curve_[0]
 
 
 def test_pandas_output_keeps_series_index():
     series = pd.Series(TOY[:3], index=["p1", "p2", "p3"])
-    pipe = make_pipeline(CodeVocabulary(), TemporalMed2VecEmbedder(embed_dim=4, epochs=1,
-                                                                   random_state=0))
+    pipe = make_pipeline(
+        CodeVocabulary(), TemporalMed2VecEmbedder(embed_dim=4, epochs=1, random_state=0)
+    )
     out = pipe.set_output(transform="pandas").fit(series).transform(series)
     assert isinstance(out, pd.DataFrame)
     assert out.index.tolist() == ["p1", "p2", "p3"]
@@ -184,8 +189,9 @@ def test_same_random_state_same_vectors():
 
 
 def test_chunks_bound_memory_and_still_learn(cohort):
-    chunked = TemporalMed2VecEmbedder(embed_dim=16, epochs=3, chunk_events=2000,
-                                      random_state=0).fit(cohort.X)
+    chunked = TemporalMed2VecEmbedder(
+        embed_dim=16, epochs=3, chunk_events=2000, random_state=0
+    ).fit(cohort.X)
     assert neighbour_precision(chunked, cohort.groups, k=5).precision > 0.8
 
 

@@ -74,7 +74,8 @@ def test_joblib_round_trip_in_new_process(cohort, tmp_path):
     script = (
         "import joblib, numpy as np, sys\n"
         f"pipe = joblib.load({str(model)!r}); X = joblib.load({str(data)!r})\n"
-        "np.save(sys.argv[1], pipe[:-1].transform(X)); np.save(sys.argv[2], pipe.predict_proba(X))\n"
+        "np.save(sys.argv[1], pipe[:-1].transform(X))\n"
+        "np.save(sys.argv[2], pipe.predict_proba(X))\n"
     )
     out_z, out_p = tmp_path / "z.npy", tmp_path / "p.npy"
     subprocess.run([sys.executable, "-c", script, str(out_z), str(out_p)], check=True)

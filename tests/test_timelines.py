@@ -40,9 +40,7 @@ def test_numbers_are_days():
 
 
 def test_indexing_keeps_prediction_times_and_index():
-    series = pd.Series(
-        [[(0, "A")], [(1, "B"), (2, "C")], [(3, "D")]], index=["p1", "p2", "p3"]
-    )
+    series = pd.Series([[(0, "A")], [(1, "B"), (2, "C")], [(3, "D")]], index=["p1", "p2", "p3"])
     X = as_timelines(series, prediction_times=[None, 1.5, 9])
     sub = X[np.array([2, 1])]
     assert isinstance(sub, Timelines)

@@ -70,9 +70,10 @@ def test_default_system_prefix():
         "ICD10CM:E11.9",
         "LOINC:4548-4",
     }
-    assert "ICD10CM//E11" in CodeVocabulary(system="ICD10CM//", grouping="icd10_category").fit(
-        data
-    ).vocabulary_
+    assert (
+        "ICD10CM//E11"
+        in CodeVocabulary(system="ICD10CM//", grouping="icd10_category").fit(data).vocabulary_
+    )
 
 
 def test_transform_returns_encoded_timelines_with_vocabulary():
@@ -90,7 +91,9 @@ def test_handle_unknown_modes():
     assert unknown.codes.tolist()[1:] == [0, 0]
     ignored = CodeVocabulary(handle_unknown="ignore").fit(X).transform(new)
     assert ignored.decoded_codes().tolist() == ["I10"]
-    with pytest.raises(ValueError, match=r"2 code\(s\) are not in the vocabulary: \['NEW1', 'NEW2'\]"):
+    with pytest.raises(
+        ValueError, match=r"2 code\(s\) are not in the vocabulary: \['NEW1', 'NEW2'\]"
+    ):
         CodeVocabulary(handle_unknown="error").fit(X).transform(new)
 
 

@@ -189,16 +189,11 @@ class TemporalMed2VecEmbedder(TimelineEstimatorMixin, TransformerMixin, BaseEsti
             raise ValueError(f"device={self.device!r} was requested but MPS is not available.")
         return device
 
-    def _encode(self, X, *, fitting=False):
-        """Encoded timelines, cut at their prediction times."""
+    def _encode(self, X):
+        """Timelines encoded with the fitted vocabulary, cut at their prediction times."""
         X = as_timelines(X)
-        if fitting:
-            if X.is_encoded:
-                self.code_vocabulary_ = None
-            else:
-                self.code_vocabulary_ = CodeVocabulary().fit(X)
         if X.is_encoded:
-            if not fitting and not np.array_equal(X.code_names, self.codes_):
+            if not np.array_equal(X.code_names, self.codes_):
                 raise ValueError(
                     "X was encoded with a different vocabulary than the one this "
                     "embedder was fitted with; encode it with the same CodeVocabulary."
@@ -210,7 +205,7 @@ class TemporalMed2VecEmbedder(TimelineEstimatorMixin, TransformerMixin, BaseEsti
                 "this embedder was fitted on encoded timelines; pass X through the "
                 "same CodeVocabulary (e.g. in a Pipeline) before it."
             )
-        if not fitting and X.n_events and X.time_kind != self.time_kind_:
+        if X.n_events and X.time_kind != self.time_kind_:
             raise ValueError(
                 f"X has {X.time_kind} times but the embedder was fitted on "
                 f"{self.time_kind_} times."
@@ -276,15 +271,25 @@ class TemporalMed2VecEmbedder(TimelineEstimatorMixin, TransformerMixin, BaseEsti
         return self
 
     def _train(self, model, optimizer, X, cdf, generator):
-        """Run the epochs; return the loss curve (shorter if interrupted)."""
+        """Run the epochs; return the loss curve (shorter if interrupted).
+
+        The summed pairs of all chunks are built once and reused by every
+        epoch when they fit in ``MAX_CACHED_PAIRS`` (always for vocabularies
+        of a few thousand codes); otherwise each epoch rebuilds them chunk by
+        chunk, so memory stays bounded by ``chunk_events``.
+        """
         chunks = list(iter_chunks(X.offsets, self.chunk_events))
-        cached = self._training_data(X, chunks[0]) if len(chunks) == 1 else None
+        cached = self._training_data(X, chunks)
         losses = []
         try:
             for epoch in range(self.epochs):
                 start, total, rows = time.perf_counter(), 0.0, 0
-                for chunk in chunks:
-                    data = cached if cached is not None else self._training_data(X, chunk)
+                parts = (
+                    [cached]
+                    if cached is not None
+                    else (self._training_data(X, [chunk]) for chunk in chunks)
+                )
+                for data in parts:
                     n = len(data["targets"])
                     total += n * run_epoch(
                         model,
@@ -297,6 +302,7 @@ class TemporalMed2VecEmbedder(TimelineEstimatorMixin, TransformerMixin, BaseEsti
                         generator=generator,
                     )
                     rows += n
+                    del data
                 losses.append(total / max(rows, 1))
                 # Healthy training never multiplies the mean loss by a thousand.
                 if 0 < 1000 * losses[0] < losses[-1]:
@@ -320,30 +326,50 @@ class TemporalMed2VecEmbedder(TimelineEstimatorMixin, TransformerMixin, BaseEsti
             )
         return losses
 
-    def _training_data(self, X, chunk):
-        """Tensors for one chunk of patients, in the form the objective needs."""
-        first, stop = chunk
-        part = X.take(np.arange(first, stop))
+    def _training_data(self, X, chunks):
+        """Tensors for the patients of ``chunks``, in the form the objective needs.
+
+        For ``"negative_sampling"``, the pairs of all the chunks are summed
+        into distinct (target, context) pairs, one chunk at a time. Returns
+        None when several chunks were asked for and they hold more than
+        ``MAX_CACHED_PAIRS`` distinct pairs (or, for ``"softmax"``, whose
+        per-event windows are not summed, whenever there are several chunks).
+        """
+        from ._pairs import MAX_CACHED_PAIRS, PairTotals, window_weights
+
+        def events(chunk):
+            first, stop = chunk
+            lo, hi = X.offsets[first], X.offsets[stop]
+            return X.codes[lo:hi], X.times[lo:hi], np.diff(X.offsets[first : stop + 1])
+
         if self.objective == "softmax":
+            if len(chunks) != 1:
+                return None
+            codes, times, lengths = events(chunks[0])
             contexts, deltas, mask = window_contexts(
-                part.codes, part.times, part.lengths, self.window, self.max_gap
+                codes, times, lengths, self.window, self.max_gap
             )
             useful = mask.any(axis=1)
             return {
-                "targets": torch.from_numpy(part.codes[useful]),
+                "targets": torch.from_numpy(codes[useful]),
                 "contexts": torch.from_numpy(contexts[useful]),
                 "deltas": torch.from_numpy(deltas[useful].astype(np.float32)),
                 "mask": torch.from_numpy(mask[useful]),
             }
-        left, right, gaps = window_pairs(
-            part.codes, part.times, part.lengths, self.window, self.max_gap
+        totals = PairTotals(
+            len(X.code_names), max_pairs=MAX_CACHED_PAIRS if len(chunks) > 1 else None
         )
-        weights = temporal_weight(gaps, self.time_decay)
-        targets, contexts, totals = aggregate_pairs(left, right, weights, len(X.code_names))
+        for chunk in chunks:
+            for left, right, weights in window_weights(
+                *events(chunk), self.window, self.time_decay, self.max_gap
+            ):
+                if not totals.add(left, right, weights):
+                    return None
+        targets, contexts, weights = totals.result()
         return {
-            "targets": torch.from_numpy(targets),
-            "contexts": torch.from_numpy(contexts[:, None]),
-            "weights": torch.from_numpy(totals[:, None].astype(np.float32)),
+            "targets": torch.from_numpy(targets.astype(np.int32)),
+            "contexts": torch.from_numpy(contexts.astype(np.int32)[:, None]),
+            "weights": torch.from_numpy(weights.astype(np.float32)[:, None]),
         }
 
     # -- transform -----------------------------------------------------------

@@ -18,7 +18,14 @@ from ._core import RowwiseAdagrad, TemporalMed2Vec
 from ._core._training import negative_cdf, run_epoch, single_threaded
 from ._features import AGGREGATIONS, patient_features
 from ._io import atomic_write_text
-from ._pairs import aggregate_pairs, iter_chunks, temporal_weight, window_contexts, window_pairs
+from ._pairs import (
+    MAX_CACHED_PAIRS,
+    PairTotals,
+    iter_chunks,
+    window_contexts,
+    window_pairs,
+    window_weights,
+)
 from ._timelines import as_timelines
 from ._vocabulary import CodeVocabulary
 
@@ -249,11 +256,12 @@ class TemporalMed2VecEmbedder(TimelineEstimatorMixin, TransformerMixin, BaseEsti
         cdf = negative_cdf(counts)
         with single_threaded():
             losses = self._train(model, optimizer, X, cdf, generator)
-        vectors = model.target.weight.detach().cpu().numpy().copy()
-        context = model.context.weight.detach().cpu().numpy().copy()
+        # The model is dropped after fit: its CPU storage can back the arrays.
+        vectors = model.target.weight.detach().cpu().numpy()
+        context = model.context.weight.detach().cpu().numpy()
         # Bound on |code . context| scores. Trained scores stay within tens (the
         # sigmoid saturates); 1e12 only comes from divergence, NaN from worse.
-        bound = float(np.abs(vectors).max()) * float(np.abs(context).max()) * vectors.shape[1]
+        bound = _max_abs(vectors) * _max_abs(context) * vectors.shape[1]
         if not bound < 1e12:
             raise FloatingPointError(
                 f"training diverged (vectors not finite or too large: scores up to "
@@ -335,7 +343,6 @@ class TemporalMed2VecEmbedder(TimelineEstimatorMixin, TransformerMixin, BaseEsti
         ``MAX_CACHED_PAIRS`` distinct pairs (or, for ``"softmax"``, whose
         per-event windows are not summed, whenever there are several chunks).
         """
-        from ._pairs import MAX_CACHED_PAIRS, PairTotals, window_weights
 
         def events(chunk):
             first, stop = chunk
@@ -450,7 +457,8 @@ class TemporalMed2VecEmbedder(TimelineEstimatorMixin, TransformerMixin, BaseEsti
             u = self.code_vectors_[targets[part]]
             positive = np.einsum("pe,pe->p", u, self.context_vectors_[contexts[part]])
             negative = np.einsum("pe,pke->pk", u, self.context_vectors_[negatives[part]])
-            wins += (positive[:, None] > negative).sum() + 0.5 * (positive[:, None] == negative).sum()
+            ahead = positive[:, None] - negative
+            wins += (ahead > 0).sum() + 0.5 * (ahead == 0).sum()
         return float(wins / negatives.size)
 
     # -- inspection ----------------------------------------------------------
@@ -531,3 +539,9 @@ class TemporalMed2VecEmbedder(TimelineEstimatorMixin, TransformerMixin, BaseEsti
             for code, row in zip(self.codes_.tolist(), self.code_vectors_)
         ]
         atomic_write_text(path, "\n".join(lines) + "\n")
+
+
+def _max_abs(array):
+    """Largest absolute value without an array-sized temporary; NaN if any is NaN."""
+    low, high = float(array.min()), float(array.max())
+    return high if high >= -low else -low

@@ -3,6 +3,7 @@
 import numpy as np
 
 __all__ = [
+    "MAX_CACHED_PAIRS",
     "PairTotals",
     "aggregate_pairs",
     "iter_chunks",
@@ -15,6 +16,10 @@ __all__ = [
 #: Vocabularies with at most this many ``n_codes ** 2`` cells sum pair weights
 #: in a dense array (32 MB): one pass, no sort and no hash.
 _DENSE_CELLS = 1 << 22
+
+#: Distinct ordered pairs worth keeping across epochs (about 48 MB as int32
+#: codes and float32 weights). Corpora with more are streamed chunk by chunk.
+MAX_CACHED_PAIRS = 4_000_000
 
 
 def temporal_weight(gaps, time_decay):

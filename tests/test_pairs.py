@@ -4,11 +4,13 @@ import numpy as np
 import pytest
 
 from skmed2vec._pairs import (
+    PairTotals,
     aggregate_pairs,
     iter_chunks,
     temporal_weight,
     window_contexts,
     window_pairs,
+    window_weights,
 )
 
 # Two patients: codes 1, 2, 3 at days 0, 1, 10; codes 4, 5 at days 0, 100.
@@ -131,3 +133,67 @@ def test_temporal_weight_finite():
         assert ((weights >= 0) & (weights <= 1)).all()
     np.testing.assert_allclose(temporal_weight(gaps[:3], 0.5), np.exp(-0.5 * np.abs(gaps[:3])))
     assert temporal_weight(np.array([1e5]), 1e3)[0] == 0.0
+
+
+def _random_timelines(n_patients=40, n_codes=30, seed=0):
+    rng = np.random.default_rng(seed)
+    lengths = rng.integers(0, 12, n_patients)
+    codes = rng.integers(0, n_codes, lengths.sum())
+    times = np.concatenate([np.sort(rng.integers(0, 400, n)).astype(float) for n in lengths])
+    return codes, times, lengths
+
+
+@pytest.mark.parametrize("max_gap", [None, 30.0])
+def test_window_weights_match_window_pairs(max_gap):
+    codes, times, lengths = _random_timelines()
+    left, right, gaps = window_pairs(codes, times, lengths, 4, max_gap)
+    expected = aggregate_pairs(left, right, temporal_weight(gaps, 0.02), 30)
+    parts = list(window_weights(codes, times, lengths, 4, 0.02, max_gap))
+    got = aggregate_pairs(*(np.concatenate(p) for p in zip(*parts, strict=True)), 30)
+    for a, b in zip(expected, got, strict=True):
+        np.testing.assert_allclose(a, b)
+
+
+@pytest.mark.parametrize("n_codes", [30, 3000])  # dense sums, then hashed sums
+def test_pair_totals_over_chunks_equal_one_aggregate(n_codes):
+    codes, times, lengths = _random_timelines(n_codes=n_codes)
+    offsets = np.concatenate([[0], np.cumsum(lengths)])
+    totals = PairTotals(n_codes)
+    for first, stop in iter_chunks(offsets, 50):
+        a, b = offsets[first], offsets[stop]
+        for left, right, weights in window_weights(
+            codes[a:b], times[a:b], lengths[first:stop], 3, 0.01
+        ):
+            assert totals.add(left, right, weights)
+    left, right, gaps = window_pairs(codes, times, lengths, 3)
+    expected = aggregate_pairs(left, right, temporal_weight(gaps, 0.01), n_codes)
+    got = totals.result()
+    order_e = np.lexsort((expected[1], expected[0]))
+    order_g = np.lexsort((got[1], got[0]))
+    for e, g in zip(expected, got, strict=True):
+        np.testing.assert_allclose(e[order_e], g[order_g])
+
+
+def test_pair_totals_gives_up_over_max_pairs():
+    totals = PairTotals(5000, max_pairs=4)
+    assert totals.add(np.array([1, 2]), np.array([2, 3]), np.ones(2))  # 4 ordered pairs
+    assert not totals.add(np.array([7]), np.array([9]), np.ones(1))
+    assert totals.overflowed and not totals.add(np.array([1]), np.array([2]), np.ones(1))
+
+
+def test_fit_streams_chunks_when_pairs_exceed_the_cache(monkeypatch):
+    from skmed2vec import TemporalMed2VecEmbedder, _embedder, _pairs
+    from skmed2vec.datasets import make_cohort
+
+    X = make_cohort(150, random_state=0).X
+    params = dict(embed_dim=8, epochs=2, chunk_events=1000, random_state=0)
+    cached = TemporalMed2VecEmbedder(**params).fit(X)
+    one_chunk = TemporalMed2VecEmbedder(**{**params, "chunk_events": 10**6}).fit(X)
+    # Summed over all chunks, the pairs do not depend on the chunk size.
+    np.testing.assert_allclose(cached.code_vectors_, one_chunk.code_vectors_, rtol=1e-4, atol=1e-6)
+    monkeypatch.setattr(_embedder, "MAX_CACHED_PAIRS", 1)
+    monkeypatch.setattr(_pairs, "_DENSE_CELLS", 1)
+    streamed = TemporalMed2VecEmbedder(**params).fit(X)
+    assert np.isfinite(streamed.code_vectors_).all()
+    assert len(streamed.loss_curve_) == 2
+    assert not np.array_equal(streamed.code_vectors_, cached.code_vectors_)

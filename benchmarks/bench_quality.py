@@ -1,0 +1,197 @@
+"""Embedding quality on Synthea: skmed2vec, gensim and a PPMI + SVD count baseline.
+
+On the Synthea Ohio extract (conditions, medications, care plans and
+allergies as one timeline per patient), each method learns 128-dimensional
+code vectors; we report
+
+- neighbour precision@10 against Synthea's module map (codes emitted by the
+  same disease module are related), with its frequency-matched random
+  baseline;
+- drug -> indication recall@10: the share of (drug, reason) pairs of the
+  medications table whose indication is among the drug's 10 nearest codes.
+
+Methods: skmed2vec (defaults: window 5, 5 negatives, time_decay 0.01, 5
+epochs; and time_decay 0), gensim Word2Vec (skip-gram, window 5, 5
+negatives, 5 epochs, ``min_count=1`` so every code gets a vector), and a
+count baseline: time-weighted co-occurrences in the same window (each pair
+weighted ``exp(-time_decay * days)``), positive PMI with context counts
+raised to 0.75, then TruncatedSVD (vectors ``U * sqrt(S)``). Medians over 3
+seeds.
+
+Run: ``python benchmarks/bench_quality.py [--seeds 0 1 2]``.
+"""
+
+import argparse
+import sys
+import time
+from pathlib import Path
+
+import numpy as np
+import scipy.sparse as sp
+
+sys.path.insert(0, str(Path(__file__).resolve().parent))
+from _common import SHARED_DATA, median, table, write_results  # noqa: E402
+
+SYNTHEA = SHARED_DATA / "synthea-ohio-10k"
+MODULES = SHARED_DATA / "synthea-modules"
+WINDOW, NEGATIVE, DIM, EPOCHS = 5, 5, 128, 5
+
+
+def ppmi_svd(encoded, *, time_decay, dim, seed, window=WINDOW, smoothing=0.75):
+    """Vectors from time-weighted positive PMI of window co-occurrences, by SVD."""
+    from sklearn.decomposition import TruncatedSVD
+
+    from skmed2vec._pairs import PairTotals, window_weights
+
+    n = len(encoded.code_names)
+    totals = PairTotals(n)
+    for left, right, weights in window_weights(
+        encoded.codes, encoded.times, encoded.lengths, window, time_decay
+    ):
+        totals.add(left, right, weights)
+    targets, contexts, weights = totals.result()
+    counts = sp.csr_matrix((weights, (targets, contexts)), shape=(n, n))
+    row = np.asarray(counts.sum(axis=1)).ravel()
+    col = np.asarray(counts.sum(axis=0)).ravel() ** smoothing
+    coo = counts.tocoo()
+    # log P(t, c) / (P(t) P_0.75(c)), with P_0.75(c) = N(c)^0.75 / sum N^0.75.
+    pmi = np.log(coo.data * col.sum() / (row[coo.row] * col[coo.col]))
+    keep = pmi > 0
+    ppmi = sp.csr_matrix((pmi[keep], (coo.row[keep], coo.col[keep])), shape=(n, n))
+    svd = TruncatedSVD(min(dim, n - 1), algorithm="randomized", random_state=seed)
+    u = svd.fit_transform(ppmi)  # U * S
+    return u / np.sqrt(np.maximum(svd.singular_values_, 1e-12))  # U * sqrt(S)
+
+
+def main():
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--seeds", type=int, nargs="+", default=[0, 1, 2])
+    args = parser.parse_args()
+
+    from gensim.models import Word2Vec
+
+    from skmed2vec import CodeVocabulary, TemporalMed2VecEmbedder, events_to_timelines
+    from skmed2vec.datasets import (
+        load_synthea_events,
+        load_synthea_indications,
+        load_synthea_modules,
+    )
+    from skmed2vec.evaluation import neighbour_precision, recall_at_k
+
+    events = load_synthea_events(SYNTHEA)
+    X, _ = events_to_timelines(events)
+    modules = load_synthea_modules(MODULES)
+    indications = load_synthea_indications(SYNTHEA)[["drug", "indication"]]
+    encoded = CodeVocabulary().fit_transform(X).up_to_prediction()
+    codes = np.asarray(encoded.code_names)
+    counts = np.bincount(encoded.codes, minlength=len(codes))
+    raw = X.up_to_prediction()
+    decoded = raw.decoded_codes().tolist()
+    sentences = [decoded[a:b] for a, b in zip(raw.offsets[:-1], raw.offsets[1:], strict=True)]
+    corpus = {
+        "patients": int((X.lengths > 0).sum()),
+        "events": X.n_events,
+        "codes": len(codes) - 1,
+        "indication_pairs": len(indications),
+        "module_codes": len(modules),
+    }
+    print(f"corpus: {corpus}", flush=True)
+
+    def skmed2vec(time_decay):
+        def fit(seed):
+            emb = TemporalMed2VecEmbedder(
+                embed_dim=DIM, window=WINDOW, negative=NEGATIVE, epochs=EPOCHS,
+                time_decay=time_decay, random_state=seed,
+            )  # fmt: skip
+            return emb.fit(X)
+
+        return fit
+
+    def gensim(seed):
+        return Word2Vec(
+            sentences, vector_size=DIM, window=WINDOW, negative=NEGATIVE, sg=1, workers=2,
+            min_count=1, epochs=EPOCHS, seed=seed,
+        )  # fmt: skip
+
+    def ppmi(time_decay):
+        def fit(seed):
+            vectors = ppmi_svd(encoded, time_decay=time_decay, dim=DIM, seed=seed)
+            return (vectors, codes, counts)
+
+        return fit
+
+    methods = {
+        "skmed2vec (time_decay=0.01)": skmed2vec(0.01),
+        "skmed2vec (time_decay=0)": skmed2vec(0.0),
+        "gensim Word2Vec": gensim,
+        "PPMI + SVD (time_decay=0.01)": ppmi(0.01),
+        "PPMI + SVD (no decay)": ppmi(0.0),
+    }
+    runs = {name: [] for name in methods}
+    for seed in args.seeds:
+        for name, fit in methods.items():
+            start = time.perf_counter()
+            model = fit(seed)
+            seconds = time.perf_counter() - start
+            np_result = neighbour_precision(model, modules, k=10)
+            recall = recall_at_k(model, indications, k=10)
+            runs[name].append(
+                {
+                    "seed": seed,
+                    "seconds": seconds,
+                    "precision": np_result.precision,
+                    "baseline": np_result.baseline,
+                    "n_queries": np_result.n_queries,
+                    "recall": recall.recall,
+                    "n_pairs": recall.n_pairs,
+                }
+            )
+            print(
+                f"seed {seed} {name}: P@10 {np_result.precision:.3f} "
+                f"(random {np_result.baseline:.3f}, {np_result.n_queries} queries), "
+                f"R@10 {recall.recall:.3f} ({recall.n_pairs} pairs), {seconds:.1f}s",
+                flush=True,
+            )
+    rows = []
+    for name, results in runs.items():
+        rows.append(
+            {
+                "method": name,
+                "precision": median([r["precision"] for r in results]),
+                "precision_range": (
+                    f"{min(r['precision'] for r in results):.3f}-"
+                    f"{max(r['precision'] for r in results):.3f}"
+                ),
+                "baseline": median([r["baseline"] for r in results]),
+                "recall": median([r["recall"] for r in results]),
+                "recall_range": (
+                    f"{min(r['recall'] for r in results):.3f}-"
+                    f"{max(r['recall'] for r in results):.3f}"
+                ),
+                "seconds": median([r["seconds"] for r in results]),
+            }
+        )
+    print()
+    print(
+        f"Synthea: {corpus['patients']:,} patients, {corpus['events']:,} events, "
+        f"{corpus['codes']} codes; medians over seeds {args.seeds}"
+    )
+    print(
+        table(
+            rows,
+            [
+                ("method", "method", ""),
+                ("precision", "module P@10", ".3f"),
+                ("precision_range", "range", ""),
+                ("baseline", "random P@10", ".3f"),
+                ("recall", "indication R@10", ".3f"),
+                ("recall_range", "range", ""),
+                ("seconds", "fit s", ".2f"),
+            ],
+        )
+    )
+    write_results("bench_quality", {"corpus": corpus, "summary": rows, "runs": runs})
+
+
+if __name__ == "__main__":
+    main()

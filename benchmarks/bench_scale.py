@@ -1,0 +1,255 @@
+"""Scaling with the vocabulary: per-step time and memory, and transform throughput.
+
+1. Per-step cost at vocabularies of 20,000 and 350,000 codes (dim 128): one
+   optimiser step on a batch of 4,096 random (target, context) pairs with
+   their shared negatives (``run_epoch``), each vocabulary in its own
+   subprocess. Reported: median milliseconds per step (3 repeats of 30
+   steps), the RSS once the two tables and the optimiser state exist, the
+   peak RSS while stepping and the difference (what a step costs above the
+   tables), and the process's peak RSS.
+2. An end-to-end ``fit`` (1 epoch) on a synthetic corpus with a 350,000-code
+   vocabulary (Zipf code frequencies), whose distinct pairs exceed the cache
+   and are streamed chunk by chunk: wall time and peak RSS.
+3. ``transform`` throughput on ``make_cohort(100_000)`` (about 3.7 million
+   events): from raw timelines (the vocabulary lookup of the code strings
+   included) and from timelines already encoded by the fitted vocabulary.
+
+Run: ``python benchmarks/bench_scale.py [--fit-events 1000000]``.
+"""
+
+import argparse
+import json
+import subprocess
+import sys
+import time
+from pathlib import Path
+
+import numpy as np
+
+sys.path.insert(0, str(Path(__file__).resolve().parent))
+from _common import PeakRSS, max_rss_mb, median, rss_mb, table, write_results  # noqa: E402
+
+DIM, BATCH, STEPS, REPEATS = 128, 4096, 30, 3
+
+
+def worker_steps(n_codes):
+    import torch
+
+    from skmed2vec._core import RowwiseAdagrad, TemporalMed2Vec
+    from skmed2vec._core._training import negative_cdf, run_epoch, single_threaded
+
+    start_mb = rss_mb()
+    generator = torch.Generator().manual_seed(0)
+    model = TemporalMed2Vec(n_codes, DIM, generator=generator)
+    optimizer = RowwiseAdagrad(model.parameters(), lr=0.2)
+    counts = 1.0 / np.arange(1, n_codes + 1)
+    cdf = negative_cdf(counts)
+    n = BATCH * STEPS
+    data = {
+        "targets": torch.randint(0, n_codes, (n,), generator=generator, dtype=torch.int32),
+        "contexts": torch.randint(0, n_codes, (n, 1), generator=generator, dtype=torch.int32),
+        "weights": torch.rand(n, 1, generator=generator),
+    }
+    kwargs = dict(
+        objective="negative_sampling", batch_size=BATCH, negative=5, cdf=cdf, generator=generator
+    )
+    with single_threaded():
+        # One step first: the optimiser state is created lazily.
+        first = {k: v[:BATCH] for k, v in data.items()}
+        run_epoch(model, optimizer, first, **kwargs)
+        tables_mb = rss_mb()
+        times = []
+        with PeakRSS() as peak:
+            for _ in range(REPEATS):
+                start = time.perf_counter()
+                run_epoch(model, optimizer, data, **kwargs)
+                times.append((time.perf_counter() - start) / STEPS * 1e3)
+    table_bytes = sum(p.numel() * p.element_size() for p in model.parameters())
+    state_bytes = sum(s["sum"].numel() * s["sum"].element_size() for s in optimizer.state.values())
+    return {
+        "n_codes": n_codes,
+        "ms_per_step": median(times),
+        "ms_per_step_all": times,
+        "model_mb": (table_bytes + state_bytes) / 2**20,
+        "rss_start_mb": start_mb,
+        "rss_tables_mb": tables_mb,
+        "rss_peak_mb": peak.peak,
+        "step_above_tables_mb": peak.peak - tables_mb,
+        "max_rss_mb": max_rss_mb(),
+    }
+
+
+def worker_fit(n_codes, n_events):
+    from skmed2vec import TemporalMed2VecEmbedder
+    from skmed2vec._timelines import Timelines
+
+    rng = np.random.default_rng(0)
+    lengths = rng.poisson(30, n_events // 30)
+    n = int(lengths.sum())
+    zipf = 1.0 / np.arange(1, n_codes + 1) ** 1.05
+    codes = rng.choice(n_codes, size=n, p=zipf / zipf.sum())
+    times = np.concatenate([np.sort(rng.integers(0, 3000, k)) for k in lengths]).astype(float)
+    names = np.array([f"C{i}" for i in range(n_codes)], dtype=object)
+    X = Timelines(
+        codes, times, np.concatenate([[0], np.cumsum(lengths)]), code_names=names,
+        presorted=True,
+    )  # fmt: skip
+    loaded = rss_mb()
+    embedder = TemporalMed2VecEmbedder(embed_dim=DIM, epochs=1, random_state=0)
+    with PeakRSS() as peak:
+        start = time.perf_counter()
+        embedder.fit(X)
+        seconds = time.perf_counter() - start
+    return {
+        "n_codes": n_codes,
+        "events": n,
+        "codes_seen": int(np.unique(codes).size),
+        "seconds": seconds,
+        "rss_loaded_mb": loaded,
+        "rss_peak_mb": peak.peak,
+        "fit_above_data_mb": peak.peak - loaded,
+        "max_rss_mb": max_rss_mb(),
+    }
+
+
+def run_worker(*args):
+    done = subprocess.run(
+        [sys.executable, __file__, "--worker", *map(str, args)],
+        capture_output=True, text=True, check=False,
+    )  # fmt: skip
+    if done.returncode != 0:
+        raise RuntimeError(done.stderr)
+    return json.loads(done.stdout.strip().splitlines()[-1])
+
+
+def transform_throughput(repeats=3):
+    from skmed2vec import TemporalMed2VecEmbedder
+    from skmed2vec.datasets import make_cohort
+
+    cohort = make_cohort(100_000, random_state=0)
+    X = cohort.X
+    embedder = TemporalMed2VecEmbedder(embed_dim=DIM, random_state=0).fit(X)
+    encoded = embedder.code_vocabulary_.transform(X)
+    rows = []
+    for label, data in [("raw timelines (code strings)", X), ("encoded timelines", encoded)]:
+        seconds = []
+        for _ in range(repeats):
+            start = time.perf_counter()
+            features = embedder.transform(data)
+            seconds.append(time.perf_counter() - start)
+        rows.append(
+            {
+                "input": label,
+                "events": X.n_events,
+                "seconds": median(seconds),
+                "events_per_s": X.n_events / median(seconds),
+                "shape": list(features.shape),
+            }
+        )
+    return rows
+
+
+def main():
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--vocabularies", type=int, nargs="+", default=[20_000, 350_000])
+    parser.add_argument("--fit-events", type=int, default=1_000_000)
+    parser.add_argument("--worker", nargs="+")
+    args = parser.parse_args()
+    if args.worker:
+        kind, *rest = args.worker
+        result = worker_steps(int(rest[0])) if kind == "steps" else worker_fit(*map(int, rest))
+        print(json.dumps(result))
+        return
+
+    steps = []
+    for _ in range(REPEATS):  # alternate the vocabularies
+        for n_codes in args.vocabularies:
+            result = run_worker("steps", n_codes)
+            steps.append(result)
+            print(f"steps V={n_codes}: {result['ms_per_step']:.1f} ms", flush=True)
+    step_rows = []
+    for n_codes in args.vocabularies:
+        mine = [r for r in steps if r["n_codes"] == n_codes]
+        step_rows.append(
+            {
+                key: median([r[key] for r in mine])
+                for key in (
+                    "n_codes",
+                    "ms_per_step",
+                    "model_mb",
+                    "rss_tables_mb",
+                    "rss_peak_mb",
+                    "step_above_tables_mb",
+                    "max_rss_mb",
+                )
+            }  # fmt: skip
+        )
+    ratio = {
+        "ms_per_step": step_rows[-1]["ms_per_step"] / step_rows[0]["ms_per_step"],
+        "step_above_tables_mb": (
+            step_rows[-1]["step_above_tables_mb"] / max(step_rows[0]["step_above_tables_mb"], 1e-9)
+        ),
+    }
+    fit = run_worker("fit", args.vocabularies[-1], args.fit_events) if args.fit_events else None
+    if fit:
+        print(f"fit: {fit}", flush=True)
+    transform = transform_throughput()
+
+    print()
+    print(f"Per step: batch {BATCH}, dim {DIM}, medians over {REPEATS} x {STEPS} steps")
+    print(
+        table(
+            step_rows,
+            [
+                ("n_codes", "vocabulary", ",.0f"),
+                ("ms_per_step", "ms / step", ".1f"),
+                ("model_mb", "tables + state MB", ".0f"),
+                ("rss_tables_mb", "RSS with tables MB", ".0f"),
+                ("step_above_tables_mb", "step peak above tables MB", ".1f"),
+                ("max_rss_mb", "process peak RSS MB", ".0f"),
+            ],
+        )
+    )
+    print(f"ratios last/first: {ratio}")
+    if fit:
+        print()
+        print(
+            table(
+                [fit],
+                [
+                    ("n_codes", "vocabulary", ",.0f"),
+                    ("codes_seen", "codes seen", ",.0f"),
+                    ("events", "events", ",.0f"),
+                    ("seconds", "fit s (1 epoch)", ".1f"),
+                    ("rss_loaded_mb", "RSS with data MB", ".0f"),
+                    ("fit_above_data_mb", "fit peak above data MB", ".0f"),
+                    ("max_rss_mb", "process peak RSS MB", ".0f"),
+                ],
+            )
+        )
+    print()
+    print(
+        table(
+            transform,
+            [
+                ("input", "transform input", ""),
+                ("events", "events", ",.0f"),
+                ("seconds", "s", ".2f"),
+                ("events_per_s", "events/s", ",.0f"),
+            ],
+        )
+    )
+    write_results(
+        "bench_scale",
+        {
+            "steps": step_rows,
+            "step_runs": steps,
+            "ratio": ratio,
+            "fit": fit,
+            "transform": transform,
+        },
+    )
+
+
+if __name__ == "__main__":
+    main()

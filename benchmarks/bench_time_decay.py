@@ -1,0 +1,191 @@
+"""Does time decay help? Downstream AUROC and neighbour precision against time_decay.
+
+On ``make_cohort`` (whose outcome is driven by *recent* risk-group
+episodes), each patient becomes a feature row and a LogisticRegression
+predicts the outcome; the AUROC is that of out-of-fold probabilities over 5
+stratified folds, with a 95% percentile bootstrap interval
+(``skmed2vec.evaluation.cross_validated_auc``). Everything that learns from
+the data (vocabulary, vectors, classifier) is refitted inside each fold.
+
+Rows: skmed2vec (CodeVocabulary + TemporalMed2VecEmbedder + LR) over a grid
+of ``time_decay`` (0 turns decay off, both in the pair weights and in the
+recency-weighted patient mean), a bag-of-codes count baseline
+(CountVectorizer + LR) and gensim Word2Vec mean vectors + LR. Neighbour
+precision@10 against the planted disease groups is measured on vectors
+fitted on the whole cohort. Medians over 3 repetitions (seeds of the folds,
+the bootstrap and the vectors); the interval shown is the one of the median
+run.
+
+Run: ``python benchmarks/bench_time_decay.py [--patients 5000] [--repeats 3]``.
+"""
+
+import argparse
+import sys
+import time
+from pathlib import Path
+
+import numpy as np
+from sklearn.base import BaseEstimator, TransformerMixin
+from sklearn.feature_extraction.text import CountVectorizer
+from sklearn.linear_model import LogisticRegression
+from sklearn.pipeline import make_pipeline
+
+sys.path.insert(0, str(Path(__file__).resolve().parent))
+from _common import median, table, write_results  # noqa: E402
+
+GRID = [0.0, 0.001, 0.003, 0.01, 0.03, 0.1, 0.3, 1.0, 3.0]
+DIM = 64
+
+
+class GensimMeanVectors(TransformerMixin, BaseEstimator):
+    """Word2Vec (skip-gram) on the training documents; each row the mean of its vectors."""
+
+    def __init__(self, vector_size=DIM, window=5, negative=5, epochs=5, seed=0):
+        self.vector_size = vector_size
+        self.window = window
+        self.negative = negative
+        self.epochs = epochs
+        self.seed = seed
+
+    def fit(self, X, y=None):
+        from gensim.models import Word2Vec
+
+        self.model_ = Word2Vec(
+            [doc.split() for doc in X], vector_size=self.vector_size, window=self.window,
+            negative=self.negative, sg=1, min_count=1, workers=2, epochs=self.epochs,
+            seed=self.seed,
+        )  # fmt: skip
+        return self
+
+    def transform(self, X):
+        wv = self.model_.wv
+        out = np.zeros((len(X), self.vector_size), dtype=np.float32)
+        for i, doc in enumerate(X):
+            known = [w for w in doc.split() if w in wv.key_to_index]
+            if known:
+                out[i] = wv[known].mean(axis=0)
+        return out
+
+
+def main():
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--patients", type=int, default=5000)
+    parser.add_argument("--repeats", type=int, default=3)
+    args = parser.parse_args()
+
+    from skmed2vec import CodeVocabulary, TemporalMed2VecEmbedder
+    from skmed2vec.__main__ import bag_of_codes_documents
+    from skmed2vec.datasets import make_cohort
+    from skmed2vec.evaluation import cross_validated_auc, neighbour_precision
+
+    cohort = make_cohort(args.patients, random_state=0)
+    X, y = cohort.X, cohort.y
+    documents = bag_of_codes_documents(X)
+    print(f"cohort: {len(X)} patients, {X.n_events} events, {y.mean():.0%} positive", flush=True)
+
+    def skmed2vec(time_decay, seed):
+        return make_pipeline(
+            CodeVocabulary(min_subjects=5),
+            TemporalMed2VecEmbedder(embed_dim=DIM, time_decay=time_decay, random_state=seed),
+            LogisticRegression(max_iter=2000),
+        )
+
+    candidates = [(f"skmed2vec time_decay={td:g}", td) for td in GRID]
+    candidates += [("bag of codes + LR", "counts"), ("gensim mean vectors + LR", "gensim")]
+    runs = {name: [] for name, _ in candidates}
+    for seed in range(args.repeats):
+        for name, what in candidates:
+            start = time.perf_counter()
+            if what == "counts":
+                estimator = make_pipeline(
+                    CountVectorizer(token_pattern=r"\S+", lowercase=False),
+                    LogisticRegression(max_iter=2000),
+                )
+                data, precision = documents, None
+            elif what == "gensim":
+                estimator = make_pipeline(
+                    GensimMeanVectors(seed=seed), LogisticRegression(max_iter=2000)
+                )
+                data = documents
+                vectors = GensimMeanVectors(seed=seed).fit(documents).model_
+                precision = neighbour_precision(vectors, cohort.groups).precision
+            else:
+                estimator, data = skmed2vec(what, seed), X
+                embedder = TemporalMed2VecEmbedder(
+                    embed_dim=DIM, time_decay=what, random_state=seed
+                )
+                precision = neighbour_precision(embedder.fit(X), cohort.groups).precision
+            result = cross_validated_auc(estimator, data, y, cv=5, random_state=seed)
+            runs[name].append(
+                {
+                    "seed": seed,
+                    "auroc": result.auroc,
+                    "auroc_ci": list(result.auroc_ci),
+                    "auprc": result.auprc,
+                    "precision": precision,
+                    "seconds": time.perf_counter() - start,
+                }
+            )
+            print(
+                f"seed {seed} {name}: AUROC {result.auroc:.3f} "
+                f"[{result.auroc_ci[0]:.3f}, {result.auroc_ci[1]:.3f}]"
+                + ("" if precision is None else f", P@10 {precision:.3f}"),
+                flush=True,
+            )
+    rows = []
+    for name, results in runs.items():
+        ordered = sorted(results, key=lambda r: r["auroc"])
+        mid = ordered[len(ordered) // 2]
+        precisions = [r["precision"] for r in results if r["precision"] is not None]
+        rows.append(
+            {
+                "features": name,
+                "auroc": median([r["auroc"] for r in results]),
+                "ci": f"[{mid['auroc_ci'][0]:.3f}, {mid['auroc_ci'][1]:.3f}]",
+                "ci_low": mid["auroc_ci"][0],
+                "ci_high": mid["auroc_ci"][1],
+                "auprc": median([r["auprc"] for r in results]),
+                "precision": median(precisions) if precisions else None,
+            }
+        )
+    decay_rows = [r for r in rows if r["features"].startswith("skmed2vec")]
+    best = max(decay_rows[1:], key=lambda r: r["auroc"])
+    zero = decay_rows[0]
+    verdict = {
+        "best": best["features"],
+        "best_auroc": best["auroc"],
+        "zero_auroc": zero["auroc"],
+        "disjoint_intervals": best["ci_low"] > zero["ci_high"],
+    }
+    print()
+    print(
+        f"make_cohort({args.patients}): {X.n_events:,} events; 5-fold out-of-fold AUROC, "
+        f"medians of {args.repeats} repetitions; embed_dim={DIM}"
+    )
+    print(
+        table(
+            rows,
+            [
+                ("features", "features", ""),
+                ("auroc", "AUROC", ".3f"),
+                ("ci", "95% CI (median run)", ""),
+                ("auprc", "AUPRC", ".3f"),
+                ("precision", "P@10 groups", ".3f"),
+            ],
+        )
+    )
+    print(f"\nbest decay vs none: {verdict}")
+    write_results(
+        "bench_time_decay",
+        {
+            "patients": args.patients,
+            "grid": GRID,
+            "summary": rows,
+            "verdict": verdict,
+            "runs": runs,
+        },
+    )
+
+
+if __name__ == "__main__":
+    main()

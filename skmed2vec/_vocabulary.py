@@ -162,10 +162,16 @@ class CodeVocabulary(
             return group
         return code
 
-    def _normalized(self, codes):
-        """Normalised code of each event, computed once per distinct code."""
+    def _grouped(self, codes):
+        """Distinct normalised codes (sorted) and the position of each event's one.
+
+        Normalisation runs once per distinct code, and no per-event array of
+        strings is built.
+        """
         inverse, distinct = pd.factorize(codes)
-        return np.asarray([self._normalize(c) for c in distinct], dtype=object)[inverse]
+        normalized = np.asarray([self._normalize(c) for c in distinct], dtype=object)
+        group_of, groups = pd.factorize(normalized, sort=True)
+        return np.asarray(groups, dtype=object), group_of[inverse]
 
     # -- fit -----------------------------------------------------------------
     @_fit_context(prefer_skip_nested_validation=True)
@@ -194,8 +200,8 @@ class CodeVocabulary(
         Timelines
             Encoded timelines carrying the vocabulary.
         """
-        X, normalized = self._fit(X)
-        return self._encode(X, normalized, training=True)
+        X, groups, event_group = self._fit(X)
+        return self._encode(X, groups, event_group, training=True)
 
     def _fit(self, X):
         self._validate_params()
@@ -205,8 +211,7 @@ class CodeVocabulary(
             raise ValueError(
                 "X has no events (up to the prediction times) to learn a vocabulary from."
             )
-        normalized = self._normalized(counted.codes)
-        event_group, groups = pd.factorize(normalized, sort=True)
+        groups, event_group = self._grouped(counted.codes)
         counts = np.bincount(event_group)
         patient_code = np.unique(counted.patient_ids() * len(groups) + event_group)
         subjects = np.bincount(patient_code % len(groups), minlength=len(groups))
@@ -238,7 +243,9 @@ class CodeVocabulary(
             f"kept {kept.size} of {len(groups)} codes, covering "
             f"{100 * self.coverage_:.1f}% of {counted.n_events} training events"
         )
-        return X, self._normalized(X.codes)
+        if counted is not X:
+            return X, *self._grouped(X.codes)
+        return X, groups, event_group
 
     # -- transform -----------------------------------------------------------
     def transform(self, X):
@@ -256,10 +263,9 @@ class CodeVocabulary(
         """
         check_is_fitted(self, "vocabulary_")
         X = _raw(as_timelines(X))
-        return self._encode(X, self._normalized(X.codes), training=False)
+        return self._encode(X, *self._grouped(X.codes), training=False)
 
-    def _encode(self, X, normalized, training):
-        inverse, distinct = pd.factorize(normalized)
+    def _encode(self, X, distinct, inverse, training):
         index = np.fromiter(
             (self.vocabulary_.get(c, -1) for c in distinct), np.int64, len(distinct)
         )

@@ -166,9 +166,9 @@ def aggregate_pairs(left, right, weights, n_codes):
     totals : ndarray of float64
         Summed weight of each pair.
     """
-    keys = _unordered_keys(left, right, n_codes)
-    distinct, totals = _sum_by_key(keys, np.asarray(weights, dtype=np.float64), n_codes**2)
-    return _both_directions(distinct, totals, n_codes)
+    totals = PairTotals(n_codes)
+    totals.add(left, right, weights)
+    return totals.result()
 
 
 class PairTotals:

@@ -10,15 +10,18 @@ code vectors; we report
 - drug -> indication recall@10: the share of (drug, reason) pairs of the
   medications table whose indication is among the drug's 10 nearest codes.
 
-Methods: skmed2vec (defaults: window 5, 5 negatives, time_decay 0.01, 5
-epochs; and time_decay 0), gensim Word2Vec (skip-gram, window 5, 5
-negatives, 5 epochs, ``min_count=1`` so every code gets a vector), and a
+Methods, at each number of epochs asked for (5 and 10 by default):
+skmed2vec (window 5, 5 negatives) at each ``time_decay`` of a grid, and at
+the ``time_decay`` its label-free ``score`` picks in a 3-fold GridSearchCV
+over patients (no metric below is looked at to choose it); gensim Word2Vec
+(skip-gram, window 5, 5 negatives, the same epochs, ``min_count=1`` so every
+code gets a vector); and a
 count baseline: time-weighted co-occurrences in the same window (each pair
 weighted ``exp(-time_decay * days)``), positive PMI with context counts
 raised to 0.75, then TruncatedSVD (vectors ``U * sqrt(S)``). Medians over 3
 seeds.
 
-Run: ``python benchmarks/bench_quality.py [--seeds 0 1 2]``.
+Run: ``python benchmarks/bench_quality.py [--seeds 0 1 2] [--epochs 5 10]``.
 """
 
 import argparse
@@ -34,7 +37,7 @@ from _common import SHARED_DATA, median, table, write_results  # noqa: E402
 
 SYNTHEA = SHARED_DATA / "synthea-ohio-10k"
 MODULES = SHARED_DATA / "synthea-modules"
-WINDOW, NEGATIVE, DIM, EPOCHS = 5, 5, 128, 5
+WINDOW, NEGATIVE, DIM = 5, 5, 128
 
 
 def ppmi_svd(encoded, *, time_decay, dim, seed, window=WINDOW, smoothing=0.75):
@@ -66,9 +69,14 @@ def ppmi_svd(encoded, *, time_decay, dim, seed, window=WINDOW, smoothing=0.75):
 def main():
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--seeds", type=int, nargs="+", default=[0, 1, 2])
+    parser.add_argument("--epochs", type=int, nargs="+", default=[5, 10])
+    parser.add_argument(
+        "--decays", type=float, nargs="+", default=[0.0, 0.001, 0.003, 0.01]
+    )
     args = parser.parse_args()
 
     from gensim.models import Word2Vec
+    from sklearn.model_selection import GridSearchCV, KFold
 
     from skmed2vec import CodeVocabulary, TemporalMed2VecEmbedder, events_to_timelines
     from skmed2vec.datasets import (
@@ -97,21 +105,36 @@ def main():
     }
     print(f"corpus: {corpus}", flush=True)
 
-    def skmed2vec(time_decay):
+    def skmed2vec(time_decay, epochs):
         def fit(seed):
             emb = TemporalMed2VecEmbedder(
-                embed_dim=DIM, window=WINDOW, negative=NEGATIVE, epochs=EPOCHS,
+                embed_dim=DIM, window=WINDOW, negative=NEGATIVE, epochs=epochs,
                 time_decay=time_decay, random_state=seed,
             )  # fmt: skip
             return emb.fit(X)
 
         return fit
 
-    def gensim(seed):
-        return Word2Vec(
-            sentences, vector_size=DIM, window=WINDOW, negative=NEGATIVE, sg=1, workers=2,
-            min_count=1, epochs=EPOCHS, seed=seed,
-        )  # fmt: skip
+    def chosen_by_score(epochs):
+        search = GridSearchCV(
+            TemporalMed2VecEmbedder(
+                embed_dim=DIM, window=WINDOW, negative=NEGATIVE, epochs=epochs, random_state=0
+            ),
+            {"time_decay": args.decays},
+            cv=KFold(3, shuffle=True, random_state=0),
+        ).fit(X)
+        decay = search.best_params_["time_decay"]
+        print(f"{epochs} epochs: score picks time_decay={decay}", flush=True)
+        return decay
+
+    def gensim(epochs):
+        def fit(seed):
+            return Word2Vec(
+                sentences, vector_size=DIM, window=WINDOW, negative=NEGATIVE, sg=1, workers=2,
+                min_count=1, epochs=epochs, seed=seed,
+            )  # fmt: skip
+
+        return fit
 
     def ppmi(time_decay):
         def fit(seed):
@@ -120,13 +143,17 @@ def main():
 
         return fit
 
-    methods = {
-        "skmed2vec (time_decay=0.01)": skmed2vec(0.01),
-        "skmed2vec (time_decay=0)": skmed2vec(0.0),
-        "gensim Word2Vec": gensim,
-        "PPMI + SVD (time_decay=0.01)": ppmi(0.01),
-        "PPMI + SVD (no decay)": ppmi(0.0),
-    }
+    methods = {}
+    for epochs in args.epochs:
+        picked = chosen_by_score(epochs)
+        methods[f"skmed2vec, {epochs} ep, time_decay={picked} (picked by score)"] = skmed2vec(
+            picked, epochs
+        )
+        for decay in args.decays:
+            methods[f"skmed2vec, {epochs} ep, time_decay={decay}"] = skmed2vec(decay, epochs)
+        methods[f"gensim Word2Vec, {epochs} ep"] = gensim(epochs)
+    methods["PPMI + SVD (time_decay=0.01)"] = ppmi(0.01)
+    methods["PPMI + SVD (no decay)"] = ppmi(0.0)
     runs = {name: [] for name in methods}
     for seed in args.seeds:
         for name, fit in methods.items():

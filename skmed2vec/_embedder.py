@@ -241,8 +241,8 @@ class TemporalMed2VecEmbedder(TimelineEstimatorMixin, TransformerMixin, BaseEsti
         # Fitted attributes, the vocabulary included, are only set once training
         # succeeded: a failed or interrupted refit leaves the previous fit intact.
         X = as_timelines(X)
-        vocabulary = None if X.is_encoded else CodeVocabulary().fit(X)
-        X = (X if vocabulary is None else vocabulary.transform(X)).up_to_prediction()
+        vocabulary = None if X.is_encoded else CodeVocabulary()
+        X = (X if vocabulary is None else vocabulary.fit_transform(X)).up_to_prediction()
         if X.n_events == 0:
             raise ValueError("X has no events (up to the prediction times) to learn from.")
         codes = np.asarray(X.code_names)

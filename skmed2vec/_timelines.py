@@ -194,11 +194,21 @@ class Timelines:
             codes=self.codes[mask], times=self.times[mask], offsets=kept[self.offsets]
         )
 
+    def before_prediction(self):
+        """Mask of the events not after their patient's prediction time.
+
+        Returns None when no event is late, so callers can skip the copy.
+        """
+        if np.isnan(self.prediction_times).all():
+            return None
+        limit = np.repeat(self.prediction_times, self.lengths)
+        on_time = ~(self.times > limit)  # NaN limits compare False: nothing is late
+        return None if on_time.all() else on_time
+
     def up_to_prediction(self):
         """Return the timelines without the events after each prediction time."""
-        limit = np.repeat(self.prediction_times, self.lengths)
-        late = self.times > limit  # NaN limits compare False: nothing is late
-        return self.select_events(~late) if late.any() else self
+        on_time = self.before_prediction()
+        return self if on_time is None else self.select_events(on_time)
 
     def _replace(self, **changes):
         fields = dict(
@@ -535,7 +545,7 @@ def events_to_timelines(
     subjects = events[subject_col]
     if subjects.isna().any():
         raise ValueError(f"column {subject_col!r} has missing subject ids.")
-    subject_ids, patient = np.unique(subjects.to_numpy(), return_inverse=True)
+    patient, subject_ids = pd.factorize(subjects.to_numpy(), sort=True)
     times = events[time_col]
     if pd.api.types.is_datetime64_any_dtype(times):
         if times.isna().any():

@@ -1,12 +1,9 @@
 """TemporalMed2VecEmbedder: code vectors by time-weighted skip-gram, patient rows out."""
 
-import time
-import warnings
 from numbers import Integral, Real
 
 import numpy as np
 import pandas as pd
-import torch
 from sklearn.base import BaseEstimator, TransformerMixin, _fit_context
 from sklearn.utils import check_random_state
 from sklearn.utils._param_validation import Interval, StrOptions
@@ -14,18 +11,9 @@ from sklearn.utils._set_output import _get_output_config
 from sklearn.utils.validation import check_is_fitted
 
 from ._base import UNKNOWN, TimelineEstimatorMixin
-from ._core import RowwiseAdagrad, TemporalMed2Vec
-from ._core._training import negative_cdf, run_epoch, single_threaded
 from ._features import AGGREGATIONS, patient_features
 from ._io import atomic_write_text
-from ._pairs import (
-    MAX_CACHED_PAIRS,
-    PairTotals,
-    iter_chunks,
-    window_contexts,
-    window_pairs,
-    window_weights,
-)
+from ._pairs import window_pairs
 from ._timelines import as_timelines
 from ._vocabulary import CodeVocabulary
 
@@ -181,21 +169,6 @@ class TemporalMed2VecEmbedder(TimelineEstimatorMixin, TransformerMixin, BaseEsti
             )
         return aggs
 
-    def _torch_device(self):
-        try:
-            device = torch.device(self.device)
-        except RuntimeError:
-            raise ValueError(
-                f"device must be a torch device such as 'cpu' or 'cuda'; got {self.device!r}."
-            ) from None
-        if device.type == "cuda" and not torch.cuda.is_available():
-            raise ValueError(f"device={self.device!r} was requested but CUDA is not available.")
-        if device.type not in ("cpu", "cuda", "mps"):
-            raise ValueError(f"device must be 'cpu', 'cuda' or 'mps'; got {self.device!r}.")
-        if device.type == "mps" and not torch.backends.mps.is_available():
-            raise ValueError(f"device={self.device!r} was requested but MPS is not available.")
-        return device
-
     def _encode(self, X):
         """Timelines encoded with the fitted vocabulary, cut at their prediction times."""
         X = as_timelines(X)
@@ -214,8 +187,7 @@ class TemporalMed2VecEmbedder(TimelineEstimatorMixin, TransformerMixin, BaseEsti
             )
         if X.n_events and X.time_kind != self.time_kind_:
             raise ValueError(
-                f"X has {X.time_kind} times but the embedder was fitted on "
-                f"{self.time_kind_} times."
+                f"X has {X.time_kind} times but the embedder was fitted on {self.time_kind_} times."
             )
         return X.up_to_prediction()
 
@@ -237,7 +209,23 @@ class TemporalMed2VecEmbedder(TimelineEstimatorMixin, TransformerMixin, BaseEsti
         self : TemporalMed2VecEmbedder
         """
         self._aggregations()
-        device = self._torch_device()
+        # The torch side is imported here, not with the module: transform,
+        # score and unpickling never need it.
+        from . import _trainer
+
+        settings = _trainer.Settings(
+            embed_dim=self.embed_dim,
+            time_decay=self.time_decay,
+            window=self.window,
+            max_gap=self.max_gap,
+            objective=self.objective,
+            negative=self.negative,
+            epochs=self.epochs,
+            batch_size=self.batch_size,
+            learning_rate=self.learning_rate,
+            chunk_events=self.chunk_events,
+            device=_trainer.resolve_device(self.device),
+        )
         # Fitted attributes, the vocabulary included, are only set once training
         # succeeded: a failed or interrupted refit leaves the previous fit intact.
         X = as_timelines(X)
@@ -248,25 +236,9 @@ class TemporalMed2VecEmbedder(TimelineEstimatorMixin, TransformerMixin, BaseEsti
         codes = np.asarray(X.code_names)
         counts = np.bincount(X.codes, minlength=len(codes)).astype(np.int64)
         seed = int(check_random_state(self.random_state).randint(np.iinfo(np.int32).max))
-        generator = torch.Generator().manual_seed(seed)
-        model = TemporalMed2Vec(
-            len(codes), self.embed_dim, time_decay=self.time_decay, generator=generator
-        ).to(device)
-        optimizer = RowwiseAdagrad(model.parameters(), lr=self.learning_rate)
-        cdf = negative_cdf(counts)
-        with single_threaded():
-            losses = self._train(model, optimizer, X, cdf, generator)
-        # The model is dropped after fit: its CPU storage can back the arrays.
-        vectors = model.target.weight.detach().cpu().numpy()
-        context = model.context.weight.detach().cpu().numpy()
-        # Bound on |code . context| scores. Trained scores stay within tens (the
-        # sigmoid saturates); 1e12 only comes from divergence, NaN from worse.
-        bound = _max_abs(vectors) * _max_abs(context) * vectors.shape[1]
-        if not bound < 1e12:
-            raise FloatingPointError(
-                f"training diverged (vectors not finite or too large: scores up to "
-                f"{bound:.3g}); lower learning_rate (now {self.learning_rate!r})."
-            )
+        vectors, context, losses = _trainer.train(
+            X, counts, settings, seed=seed, report=self._report
+        )
         self.code_vocabulary_ = vocabulary
         self.codes_ = codes
         self.vocabulary_ = {code: i for i, code in enumerate(codes.tolist())}
@@ -277,107 +249,6 @@ class TemporalMed2VecEmbedder(TimelineEstimatorMixin, TransformerMixin, BaseEsti
         self.loss_curve_ = losses
         self.n_iter_ = len(losses)
         return self
-
-    def _train(self, model, optimizer, X, cdf, generator):
-        """Run the epochs; return the loss curve (shorter if interrupted).
-
-        The summed pairs of all chunks are built once and reused by every
-        epoch when they fit in ``MAX_CACHED_PAIRS`` (always for vocabularies
-        of a few thousand codes); otherwise each epoch rebuilds them chunk by
-        chunk, so memory stays bounded by ``chunk_events``.
-        """
-        chunks = list(iter_chunks(X.offsets, self.chunk_events))
-        cached = self._training_data(X, chunks)
-        losses = []
-        try:
-            for epoch in range(self.epochs):
-                start, total, rows = time.perf_counter(), 0.0, 0
-                parts = (
-                    [cached]
-                    if cached is not None
-                    else (self._training_data(X, [chunk]) for chunk in chunks)
-                )
-                for data in parts:
-                    n = len(data["targets"])
-                    total += n * run_epoch(
-                        model,
-                        optimizer,
-                        data,
-                        objective=self.objective,
-                        batch_size=self.batch_size,
-                        negative=self.negative,
-                        cdf=cdf,
-                        generator=generator,
-                    )
-                    rows += n
-                    del data
-                losses.append(total / max(rows, 1))
-                # Healthy training never multiplies the mean loss by a thousand.
-                if 0 < 1000 * losses[0] < losses[-1]:
-                    raise FloatingPointError(
-                        f"training diverged (mean loss rose from {losses[0]:.4g} to "
-                        f"{losses[-1]:.4g}); lower learning_rate (now {self.learning_rate!r})."
-                    )
-                elapsed = time.perf_counter() - start
-                self._report(
-                    f"epoch {epoch + 1}/{self.epochs}: loss {losses[-1]:.4f}, "
-                    f"{rows / max(elapsed, 1e-9):,.0f} rows/s"
-                )
-        except KeyboardInterrupt:
-            if not losses:
-                raise
-            warnings.warn(
-                f"fit interrupted; keeping the vectors after {len(losses)} of "
-                f"{self.epochs} epochs.",
-                UserWarning,
-                stacklevel=3,
-            )
-        return losses
-
-    def _training_data(self, X, chunks):
-        """Tensors for the patients of ``chunks``, in the form the objective needs.
-
-        For ``"negative_sampling"``, the pairs of all the chunks are summed
-        into distinct (target, context) pairs, one chunk at a time. Returns
-        None when several chunks were asked for and they hold more than
-        ``MAX_CACHED_PAIRS`` distinct pairs (or, for ``"softmax"``, whose
-        per-event windows are not summed, whenever there are several chunks).
-        """
-
-        def events(chunk):
-            first, stop = chunk
-            lo, hi = X.offsets[first], X.offsets[stop]
-            return X.codes[lo:hi], X.times[lo:hi], np.diff(X.offsets[first : stop + 1])
-
-        if self.objective == "softmax":
-            if len(chunks) != 1:
-                return None
-            codes, times, lengths = events(chunks[0])
-            contexts, deltas, mask = window_contexts(
-                codes, times, lengths, self.window, self.max_gap
-            )
-            useful = mask.any(axis=1)
-            return {
-                "targets": torch.from_numpy(codes[useful]),
-                "contexts": torch.from_numpy(contexts[useful]),
-                "deltas": torch.from_numpy(deltas[useful].astype(np.float32)),
-                "mask": torch.from_numpy(mask[useful]),
-            }
-        totals = PairTotals(
-            len(X.code_names), max_pairs=MAX_CACHED_PAIRS if len(chunks) > 1 else None
-        )
-        for chunk in chunks:
-            for left, right, weights in window_weights(
-                *events(chunk), self.window, self.time_decay, self.max_gap
-            ):
-                if not totals.add(left, right, weights):
-                    return None
-        targets, contexts, weights = totals.result()
-        return {
-            "targets": torch.from_numpy(targets.astype(np.int32)),
-            "contexts": torch.from_numpy(contexts.astype(np.int32)[:, None]),
-            "weights": torch.from_numpy(weights.astype(np.float32)[:, None]),
-        }
 
     # -- transform -----------------------------------------------------------
     def transform(self, X):
@@ -470,8 +341,9 @@ class TemporalMed2VecEmbedder(TimelineEstimatorMixin, TransformerMixin, BaseEsti
 
     def _unit_vectors(self):
         norms = np.linalg.norm(self.code_vectors_, axis=1, keepdims=True)
-        return np.divide(self.code_vectors_, norms, out=np.zeros_like(self.code_vectors_),
-                         where=norms > 0)
+        return np.divide(
+            self.code_vectors_, norms, out=np.zeros_like(self.code_vectors_), where=norms > 0
+        )
 
     def similarity(self, code_a, code_b):
         """Cosine similarity of two codes' vectors.
@@ -530,8 +402,7 @@ class TemporalMed2VecEmbedder(TimelineEstimatorMixin, TransformerMixin, BaseEsti
         spaced = [c for c in self.codes_.tolist() if any(ch.isspace() for ch in c)]
         if spaced:
             raise ValueError(
-                f"codes containing whitespace cannot be written in word2vec format: "
-                f"{spaced[:5]}."
+                f"codes containing whitespace cannot be written in word2vec format: {spaced[:5]}."
             )
         lines = [f"{len(self.codes_)} {self.code_vectors_.shape[1]}"]
         lines += [
@@ -539,9 +410,3 @@ class TemporalMed2VecEmbedder(TimelineEstimatorMixin, TransformerMixin, BaseEsti
             for code, row in zip(self.codes_.tolist(), self.code_vectors_)
         ]
         atomic_write_text(path, "\n".join(lines) + "\n")
-
-
-def _max_abs(array):
-    """Largest absolute value without an array-sized temporary; NaN if any is NaN."""
-    low, high = float(array.min()), float(array.max())
-    return high if high >= -low else -low

@@ -131,6 +131,24 @@ def _sum_by_key(keys, weights, n_cells):
     return distinct[positive], totals[positive]
 
 
+def _merge_sorted(keys, totals, new_keys, new_totals):
+    """Merge two sets of distinct sorted keys, summing the totals of shared keys.
+
+    The held keys are looked up with a binary search and the new ones
+    inserted: no hash table and no copy beyond the merged arrays. ``totals``
+    is updated in place.
+    """
+    position = np.searchsorted(keys, new_keys)
+    found = position < keys.size
+    found[found] = keys[position[found]] == new_keys[found]
+    totals[position[found]] += new_totals[found]
+    fresh = ~found
+    return (
+        np.insert(keys, position[fresh], new_keys[fresh]),
+        np.insert(totals, position[fresh], new_totals[fresh]),
+    )
+
+
 def _unordered_keys(left, right, n_codes):
     """``min * n_codes + max`` of each pair: one key per unordered pair."""
     left = np.asarray(left, dtype=np.int64)
@@ -142,13 +160,20 @@ def _both_directions(keys, totals, n_codes):
     """Ordered ``(target, context, total)`` from unordered keys.
 
     ``(a, b)`` gives ``a -> b`` and ``b -> a``; a self pair ``(a, a)`` gives
-    ``a -> a`` once with twice the weight, as it is its own reverse.
+    ``a -> a`` once with twice the weight, as it is its own reverse. Codes
+    come out as int32 (vocabularies are far below 2**31 codes), written
+    straight into the outputs.
     """
     low, high = np.divmod(keys, n_codes)
     mirrored = low != high
-    targets = np.concatenate([low, high[mirrored]])
-    contexts = np.concatenate([high, low[mirrored]])
-    weights = np.concatenate([np.where(mirrored, totals, 2 * totals), totals[mirrored]])
+    n, n_mirrored = keys.size, int(np.count_nonzero(mirrored))
+    targets = np.empty(n + n_mirrored, dtype=np.int32)
+    contexts = np.empty(n + n_mirrored, dtype=np.int32)
+    weights = np.empty(n + n_mirrored, dtype=np.float64)
+    targets[:n], contexts[:n] = low, high
+    targets[n:], contexts[n:] = high[mirrored], low[mirrored]
+    np.multiply(totals, np.where(mirrored, 1.0, 2.0), out=weights[:n])
+    weights[n:] = totals[mirrored]
     return targets, contexts, weights
 
 
@@ -161,7 +186,7 @@ def aggregate_pairs(left, right, weights, n_codes):
 
     Returns
     -------
-    targets, contexts : ndarray of int64
+    targets, contexts : ndarray of int32
         Distinct ``(target, context)`` pairs with a positive total weight.
     totals : ndarray of float64
         Summed weight of each pair.
@@ -217,14 +242,8 @@ class PairTotals:
             self._dense += np.bincount(keys, weights=weights, minlength=self.n_cells)
             return True
         keys, totals = _sum_by_key(keys, weights, self.n_cells)
-        if self._keys.size:
-            keys, totals = _sum_by_key(
-                np.concatenate([self._keys, keys]),
-                np.concatenate([self._totals, totals]),
-                self.n_cells,
-            )
-        self._keys, self._totals = keys, totals
-        if self.max_pairs is not None and 2 * keys.size > self.max_pairs:
+        self._keys, self._totals = _merge_sorted(self._keys, self._totals, keys, totals)
+        if self.max_pairs is not None and 2 * self._keys.size > self.max_pairs:
             self.overflowed = True
             self._keys, self._totals = self._keys[:0], self._totals[:0]
             return False

@@ -217,3 +217,14 @@ def test_forward_uses_einsum_score():
     u = torch.randn(3, 5)
     v = torch.randn(3, 2, 5)
     torch.testing.assert_close(TemporalMed2Vec.score(u, v), (u[:, None, :] * v).sum(-1))
+
+
+def test_rowwise_adagrad_zero_grad_drops_or_zeroes_gradients():
+    model, optimizer, *_ = _one_step()
+    optimizer.zero_grad(set_to_none=False)
+    grads = [p.grad for p in model.parameters()]
+    assert all(g is not None and not g.coalesce().values().any() for g in grads)
+    optimizer.zero_grad()
+    assert all(p.grad is None for p in model.parameters())
+    optimizer.step()  # nothing to update: a no-op, not an error
+    assert optimizer.state == {}

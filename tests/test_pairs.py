@@ -62,7 +62,7 @@ def test_aggregate_pairs_sums_duplicates_both_directions():
     got = {(int(t), int(c)): float(w) for t, c, w in zip(targets, contexts, totals, strict=True)}
     # (1, 2) twice plus (2, 1) reversed; the self pair (3, 3) counts both ways.
     assert got == {(1, 2): 1.75, (2, 1): 1.75, (3, 3): 4.0}
-    assert targets.dtype == contexts.dtype == np.int64
+    assert targets.dtype == contexts.dtype == np.int32
 
 
 def test_aggregate_pairs_drops_zero_weights_and_empty():
@@ -182,7 +182,7 @@ def test_pair_totals_gives_up_over_max_pairs():
 
 
 def test_fit_streams_chunks_when_pairs_exceed_the_cache(monkeypatch):
-    from skmed2vec import TemporalMed2VecEmbedder, _embedder, _pairs
+    from skmed2vec import TemporalMed2VecEmbedder, _pairs, _trainer
     from skmed2vec.datasets import make_cohort
 
     X = make_cohort(150, random_state=0).X
@@ -191,7 +191,7 @@ def test_fit_streams_chunks_when_pairs_exceed_the_cache(monkeypatch):
     one_chunk = TemporalMed2VecEmbedder(**{**params, "chunk_events": 10**6}).fit(X)
     # Summed over all chunks, the pairs do not depend on the chunk size.
     np.testing.assert_allclose(cached.code_vectors_, one_chunk.code_vectors_, rtol=1e-4, atol=1e-6)
-    monkeypatch.setattr(_embedder, "MAX_CACHED_PAIRS", 1)
+    monkeypatch.setattr(_trainer, "MAX_CACHED_PAIRS", 1)
     monkeypatch.setattr(_pairs, "_DENSE_CELLS", 1)
     streamed = TemporalMed2VecEmbedder(**params).fit(X)
     assert np.isfinite(streamed.code_vectors_).all()

@@ -20,7 +20,7 @@ from sklearn.exceptions import NotFittedError
 from sklearn.linear_model import LogisticRegression
 from sklearn.pipeline import Pipeline, make_pipeline
 
-import skmed2vec._embedder as embedder_module
+import skmed2vec._trainer as trainer_module
 import skmed2vec._io as io_module
 from skmed2vec import CodeVocabulary, TemporalMed2VecEmbedder, as_timelines
 from skmed2vec.datasets import make_cohort
@@ -90,6 +90,8 @@ def test_joblib_and_pickle_round_trip_in_a_fresh_process(fitted, data, tmp_path)
         for name, model in models.items():
             np.save(folder / f"{name}-features.npy", model[:-1].transform(X))
             np.save(folder / f"{name}-proba.npy", model.predict_proba(X))
+        # Serving a fitted model never loads torch.
+        (folder / "loaded.txt").write_text(" ".join(m for m in sys.modules if m == "torch"))
         """
     )
     subprocess.run([sys.executable, "-c", script, str(tmp_path)], check=True, timeout=120)
@@ -97,6 +99,26 @@ def test_joblib_and_pickle_round_trip_in_a_fresh_process(fitted, data, tmp_path)
     for name in ("joblib", "pickle"):
         assert np.array_equal(np.load(tmp_path / f"{name}-features.npy"), features)
         assert np.array_equal(np.load(tmp_path / f"{name}-proba.npy"), proba)
+    assert (tmp_path / "loaded.txt").read_text() == ""
+
+
+def test_fit_loads_torch_but_not_its_compiler_stack():
+    # torch.optim.Optimizer's constructor imports torch._dynamo (about 1 s and
+    # 70 MB); the row-wise optimiser avoids it.
+    script = textwrap.dedent(
+        """
+        import sys
+        from skmed2vec import TemporalMed2VecEmbedder, as_timelines
+        assert "torch" not in sys.modules
+        X = as_timelines([[(0, "A"), (1, "B"), (2, "C")]] * 20)
+        TemporalMed2VecEmbedder(embed_dim=4, epochs=1, random_state=0).fit(X)
+        print(sorted(m for m in ("torch", "torch._dynamo", "sympy") if m in sys.modules))
+        """
+    )
+    done = subprocess.run(
+        [sys.executable, "-c", script], check=True, timeout=120, capture_output=True, text=True
+    )
+    assert done.stdout.strip() == "['torch']"
 
 
 _ALLOWED = (np.ndarray, dict, list, tuple, str, int, float, bool, type(None))
@@ -259,7 +281,7 @@ def test_codes_with_inner_whitespace_are_not_exported(tmp_path):
 
 # -- interrupted fit ---------------------------------------------------------------------
 def _interrupt_on_call(monkeypatch, call):
-    real, calls = embedder_module.run_epoch, []
+    real, calls = trainer_module.run_epoch, []
 
     def run_epoch(*args, **kwargs):
         calls.append(1)
@@ -267,7 +289,7 @@ def _interrupt_on_call(monkeypatch, call):
             raise KeyboardInterrupt
         return real(*args, **kwargs)
 
-    monkeypatch.setattr(embedder_module, "run_epoch", run_epoch)
+    monkeypatch.setattr(trainer_module, "run_epoch", run_epoch)
     return calls
 
 

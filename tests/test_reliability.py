@@ -17,7 +17,7 @@ from sklearn.linear_model import LogisticRegression
 from sklearn.model_selection import cross_validate
 from sklearn.pipeline import make_pipeline
 
-import skmed2vec._embedder as embedder_module
+import skmed2vec._trainer as trainer_module
 from skmed2vec import CodeVocabulary, TemporalMed2VecEmbedder, as_timelines
 
 # Twelve small patients over four codes, integer days.
@@ -543,7 +543,7 @@ def test_divergence_raises_suggesting_a_lower_learning_rate(objective, batch_siz
 def test_non_finite_vectors_raise_and_keep_the_previous_fit(monkeypatch):
     emb = embedder().fit(BASE)
     before = {k: v.copy() if isinstance(v, np.ndarray) else v for k, v in vars(emb).items()}
-    real = embedder_module.run_epoch
+    real = trainer_module.run_epoch
 
     def poisoned(model, *args, **kwargs):
         loss = real(model, *args, **kwargs)
@@ -551,7 +551,7 @@ def test_non_finite_vectors_raise_and_keep_the_previous_fit(monkeypatch):
             model.target.weight[1, 0] = float("nan")
         return loss
 
-    monkeypatch.setattr(embedder_module, "run_epoch", poisoned)
+    monkeypatch.setattr(trainer_module, "run_epoch", poisoned)
     with pytest.raises(FloatingPointError, match="learning_rate"):
         emb.fit(BASE[:4])
     with pytest.raises(FloatingPointError, match="learning_rate"):
@@ -566,7 +566,7 @@ def test_non_finite_vectors_raise_and_keep_the_previous_fit(monkeypatch):
 
 def test_a_loss_that_explodes_across_epochs_raises(monkeypatch):
     losses = iter([1.0, 5.0, 2e3])
-    monkeypatch.setattr(embedder_module, "run_epoch", lambda *a, **k: next(losses))
+    monkeypatch.setattr(trainer_module, "run_epoch", lambda *a, **k: next(losses))
     with pytest.raises(FloatingPointError, match="mean loss rose from 1 to 2000.*learning_rate"):
         embedder(epochs=3).fit(BASE)
 

@@ -1,0 +1,208 @@
+"""The training loop: pair data from encoded timelines, fed epoch by epoch to the torch core.
+
+Only ``TemporalMed2VecEmbedder.fit`` imports this module (on first use), so
+transforming, scoring and loading a fitted embedder never load torch.
+"""
+
+import time
+import warnings
+from dataclasses import dataclass
+
+import numpy as np
+import torch
+
+from ._core import RowwiseAdagrad, TemporalMed2Vec
+from ._core._training import negative_cdf, run_epoch, single_threaded
+from ._pairs import MAX_CACHED_PAIRS, PairTotals, iter_chunks, window_contexts, window_weights
+
+__all__ = ["Settings", "resolve_device", "train"]
+
+
+@dataclass(frozen=True)
+class Settings:
+    """The estimator's training parameters, validated."""
+
+    embed_dim: int
+    time_decay: float
+    window: int
+    max_gap: float | None
+    objective: str
+    negative: int
+    epochs: int
+    batch_size: int
+    learning_rate: float
+    chunk_events: int
+    device: torch.device
+
+
+def resolve_device(name):
+    """``torch.device(name)``, or a ValueError naming what is wrong or missing."""
+    try:
+        device = torch.device(name)
+    except RuntimeError:
+        raise ValueError(
+            f"device must be a torch device such as 'cpu' or 'cuda'; got {name!r}."
+        ) from None
+    if device.type not in ("cpu", "cuda", "mps"):
+        raise ValueError(f"device must be 'cpu', 'cuda' or 'mps'; got {name!r}.")
+    if device.type == "cuda" and not torch.cuda.is_available():
+        raise ValueError(f"device={name!r} was requested but CUDA is not available.")
+    if device.type == "mps" and not torch.backends.mps.is_available():
+        raise ValueError(f"device={name!r} was requested but MPS is not available.")
+    return device
+
+
+def train(X, counts, settings, *, seed, report):
+    """Learn the code and context tables from encoded timelines.
+
+    Parameters
+    ----------
+    X : Timelines
+        Encoded timelines, cut at their prediction times, with events.
+    counts : ndarray of shape (n_codes,)
+        Events per code (the negative-sampling distribution).
+    settings : Settings
+    seed : int
+        Seeds the initial values, the shuffling and the negatives.
+    report : callable
+        Called with a progress message after each epoch.
+
+    Returns
+    -------
+    code_vectors, context_vectors : ndarray of float32 of shape (n_codes, embed_dim)
+        Backed by the trained tables (no copy).
+    losses : list of float
+        Mean loss of each epoch run (fewer than ``epochs`` if interrupted).
+
+    Raises
+    ------
+    FloatingPointError
+        If training diverged; the message names ``learning_rate``.
+    """
+    generator = torch.Generator().manual_seed(seed)
+    model = TemporalMed2Vec(
+        len(counts), settings.embed_dim, time_decay=settings.time_decay, generator=generator
+    ).to(settings.device)
+    optimizer = RowwiseAdagrad(model.parameters(), lr=settings.learning_rate)
+    cdf = negative_cdf(counts)
+    with single_threaded():
+        losses = _epochs(model, optimizer, X, cdf, generator, settings, report)
+    # The model is dropped after fit: its CPU storage can back the arrays.
+    vectors = model.target.weight.detach().cpu().numpy()
+    context = model.context.weight.detach().cpu().numpy()
+    # Bound on |code . context| scores. Trained scores stay within tens (the
+    # sigmoid saturates); 1e12 only comes from divergence, NaN from worse.
+    bound = _max_abs(vectors) * _max_abs(context) * vectors.shape[1]
+    if not bound < 1e12:
+        raise FloatingPointError(
+            f"training diverged (vectors not finite or too large: scores up to "
+            f"{bound:.3g}); lower learning_rate (now {settings.learning_rate!r})."
+        )
+    return vectors, context, losses
+
+
+def _epochs(model, optimizer, X, cdf, generator, settings, report):
+    """Run the epochs; return the loss curve (shorter if interrupted).
+
+    The summed pairs of all chunks are built once and reused by every epoch
+    when they fit in ``MAX_CACHED_PAIRS`` (always for vocabularies of a few
+    thousand codes); otherwise each epoch rebuilds them chunk by chunk, so
+    memory stays bounded by ``chunk_events``.
+    """
+    chunks = list(iter_chunks(X.offsets, settings.chunk_events))
+    cached = _training_data(X, chunks, settings)
+    losses = []
+    try:
+        for epoch in range(settings.epochs):
+            start, total, rows = time.perf_counter(), 0.0, 0
+            parts = (
+                [cached]
+                if cached is not None
+                else (_training_data(X, [chunk], settings) for chunk in chunks)
+            )
+            for data in parts:
+                n = len(data["targets"])
+                total += n * run_epoch(
+                    model,
+                    optimizer,
+                    data,
+                    objective=settings.objective,
+                    batch_size=settings.batch_size,
+                    negative=settings.negative,
+                    cdf=cdf,
+                    generator=generator,
+                )
+                rows += n
+                del data
+            losses.append(total / max(rows, 1))
+            # Healthy training never multiplies the mean loss by a thousand.
+            if 0 < 1000 * losses[0] < losses[-1]:
+                raise FloatingPointError(
+                    f"training diverged (mean loss rose from {losses[0]:.4g} to "
+                    f"{losses[-1]:.4g}); lower learning_rate (now {settings.learning_rate!r})."
+                )
+            elapsed = time.perf_counter() - start
+            report(
+                f"epoch {epoch + 1}/{settings.epochs}: loss {losses[-1]:.4f}, "
+                f"{rows / max(elapsed, 1e-9):,.0f} rows/s"
+            )
+    except KeyboardInterrupt:
+        if not losses:
+            raise
+        warnings.warn(
+            f"fit interrupted; keeping the vectors after {len(losses)} of "
+            f"{settings.epochs} epochs.",
+            UserWarning,
+            stacklevel=4,
+        )
+    return losses
+
+
+def _training_data(X, chunks, settings):
+    """Tensors for the patients of ``chunks``, in the form the objective needs.
+
+    For ``"negative_sampling"``, the pairs of all the chunks are summed into
+    distinct (target, context) pairs, one chunk at a time. Returns None when
+    several chunks were asked for and they hold more than ``MAX_CACHED_PAIRS``
+    distinct pairs (or, for ``"softmax"``, whose per-event windows are not
+    summed, whenever there are several chunks).
+    """
+
+    def events(chunk):
+        first, stop = chunk
+        lo, hi = X.offsets[first], X.offsets[stop]
+        return X.codes[lo:hi], X.times[lo:hi], np.diff(X.offsets[first : stop + 1])
+
+    if settings.objective == "softmax":
+        if len(chunks) != 1:
+            return None
+        codes, times, lengths = events(chunks[0])
+        contexts, deltas, mask = window_contexts(
+            codes, times, lengths, settings.window, settings.max_gap
+        )
+        useful = mask.any(axis=1)
+        return {
+            "targets": torch.from_numpy(codes[useful]),
+            "contexts": torch.from_numpy(contexts[useful]),
+            "deltas": torch.from_numpy(deltas[useful].astype(np.float32)),
+            "mask": torch.from_numpy(mask[useful]),
+        }
+    totals = PairTotals(len(X.code_names), max_pairs=MAX_CACHED_PAIRS if len(chunks) > 1 else None)
+    for chunk in chunks:
+        for left, right, weights in window_weights(
+            *events(chunk), settings.window, settings.time_decay, settings.max_gap
+        ):
+            if not totals.add(left, right, weights):
+                return None
+    targets, contexts, weights = totals.result()
+    return {
+        "targets": torch.from_numpy(targets),
+        "contexts": torch.from_numpy(contexts[:, None]),
+        "weights": torch.from_numpy(weights.astype(np.float32)[:, None]),
+    }
+
+
+def _max_abs(array):
+    """Largest absolute value without an array-sized temporary; NaN if any is NaN."""
+    low, high = float(array.min()), float(array.max())
+    return high if high >= -low else -low

@@ -2,6 +2,8 @@
 
 import logging
 
+from sklearn.utils._param_validation import Interval, InvalidParameterError
+
 __all__ = ["TimelineEstimatorMixin", "UNKNOWN"]
 
 #: Token of the reserved index 0 that rare and unseen codes share.
@@ -18,6 +20,21 @@ class TimelineEstimatorMixin:
         tags.input_tags.two_d_array = False
         tags.input_tags.string = True
         return tags
+
+    def _validate_params(self):
+        """scikit-learn's checks, and no bools where a number is expected.
+
+        ``True`` is an ``Integral`` to Python, so ``embed_dim=True`` would
+        otherwise pass as 1.
+        """
+        super()._validate_params()
+        for name, constraints in self._parameter_constraints.items():
+            value = getattr(self, name)
+            if isinstance(value, bool) and any(isinstance(c, Interval) for c in constraints):
+                raise InvalidParameterError(
+                    f"The {name!r} parameter of {type(self).__name__} must be a number, "
+                    f"not a bool; got {value!r}."
+                )
 
     def _report(self, message):
         """Log ``message``; print it as well when ``verbose`` is set."""

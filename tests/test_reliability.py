@@ -339,6 +339,8 @@ BAD_EMBEDDER_PARAMS = [
     ({"embed_dim": 0}, "embed_dim"),
     ({"embed_dim": 2.5}, "embed_dim"),
     ({"embed_dim": "8"}, "embed_dim"),
+    ({"embed_dim": True}, "embed_dim.*not a bool"),
+    ({"time_decay": False}, "time_decay.*not a bool"),
     ({"negative": -1}, "negative"),
     ({"window": 0}, "window"),
     ({"batch_size": 0}, "batch_size"),
@@ -358,7 +360,7 @@ BAD_EMBEDDER_PARAMS = [
 
 
 @pytest.mark.parametrize(
-    ("params", "name"), BAD_EMBEDDER_PARAMS, ids=[f"{n}={p[n]!r}" for p, n in BAD_EMBEDDER_PARAMS]
+    ("params", "name"), BAD_EMBEDDER_PARAMS, ids=[f"{k}={v!r}" for p, _ in BAD_EMBEDDER_PARAMS for k, v in p.items()]
 )
 @pytest.mark.parametrize("where", ["embedder", "pipeline"])
 def test_out_of_range_parameters_raise_at_fit_naming_the_parameter(params, name, where):
@@ -388,6 +390,8 @@ BAD_VOCABULARY_PARAMS = [
     ({"min_subjects": -1}, "min_subjects"),
     ({"min_subjects": 1.5}, "min_subjects"),
     ({"max_codes": 0}, "max_codes"),
+    ({"max_codes": True}, "max_codes.*not a bool"),
+    ({"min_frequency": True}, "min_frequency.*not a bool"),
     ({"handle_unknown": "drop"}, "handle_unknown"),
     ({"grouping": "icd9"}, "grouping"),
     ({"system": 10}, "system"),
@@ -397,7 +401,7 @@ BAD_VOCABULARY_PARAMS = [
 @pytest.mark.parametrize(
     ("params", "name"),
     BAD_VOCABULARY_PARAMS,
-    ids=[f"{n}={p[n]!r}" for p, n in BAD_VOCABULARY_PARAMS],
+    ids=[f"{k}={v!r}" for p, _ in BAD_VOCABULARY_PARAMS for k, v in p.items()],
 )
 def test_out_of_range_vocabulary_parameters_raise(params, name):
     with pytest.raises(ValueError, match=name):

@@ -18,8 +18,9 @@ over patients (no metric below is looked at to choose it); gensim Word2Vec
 code gets a vector); and a
 count baseline: time-weighted co-occurrences in the same window (each pair
 weighted ``exp(-time_decay * days)``), positive PMI with context counts
-raised to 0.75, then TruncatedSVD (vectors ``U * sqrt(S)``). Medians over 3
-seeds.
+raised to 0.75, then TruncatedSVD (vectors ``U * sqrt(S)``). Medians over
+the seeds; the 95% intervals are bootstraps over the query codes (P@10) and
+the pairs (R@10) of the median run.
 
 Run: ``python benchmarks/bench_quality.py [--seeds 0 1 2] [--epochs 5 10]``.
 """
@@ -167,9 +168,11 @@ def main():
                     "seed": seed,
                     "seconds": seconds,
                     "precision": np_result.precision,
+                    "precision_ci": list(np_result.interval()),
                     "baseline": np_result.baseline,
                     "n_queries": np_result.n_queries,
                     "recall": recall.recall,
+                    "recall_ci": list(recall.interval()),
                     "n_pairs": recall.n_pairs,
                 }
             )
@@ -179,6 +182,11 @@ def main():
                 f"R@10 {recall.recall:.3f} ({recall.n_pairs} pairs), {seconds:.1f}s",
                 flush=True,
             )
+    def median_run_ci(results, key):
+        ordered = sorted(results, key=lambda r: r[key])
+        low, high = ordered[len(ordered) // 2][f"{key}_ci"]
+        return f"[{low:.3f}, {high:.3f}]"
+
     rows = []
     for name, results in runs.items():
         rows.append(
@@ -189,12 +197,14 @@ def main():
                     f"{min(r['precision'] for r in results):.3f}-"
                     f"{max(r['precision'] for r in results):.3f}"
                 ),
+                "precision_ci": median_run_ci(results, "precision"),
                 "baseline": median([r["baseline"] for r in results]),
                 "recall": median([r["recall"] for r in results]),
                 "recall_range": (
                     f"{min(r['recall'] for r in results):.3f}-"
                     f"{max(r['recall'] for r in results):.3f}"
                 ),
+                "recall_ci": median_run_ci(results, "recall"),
                 "seconds": median([r["seconds"] for r in results]),
             }
         )
@@ -210,9 +220,11 @@ def main():
                 ("method", "method", ""),
                 ("precision", "module P@10", ".3f"),
                 ("precision_range", "range", ""),
+                ("precision_ci", "95% CI", ""),
                 ("baseline", "random P@10", ".3f"),
                 ("recall", "indication R@10", ".3f"),
                 ("recall_range", "range", ""),
+                ("recall_ci", "95% CI", ""),
                 ("seconds", "fit s", ".2f"),
             ],
         )

@@ -54,12 +54,31 @@ class NeighbourPrecisionResult:
         Number of query codes that were scored.
     k : int
         Number of neighbours per query.
+    query_codes : ndarray of str
+        The query codes.
+    query_precision : ndarray of float
+        Each query's share of same-group neighbours (``precision`` is their
+        mean).
     """
 
     precision: float
     baseline: float
     n_queries: int
     k: int
+    query_codes: np.ndarray = field(repr=False, compare=False, default=None)
+    query_precision: np.ndarray = field(repr=False, compare=False, default=None)
+
+    def interval(self, confidence=0.95, n_bootstrap=1000, random_state=0):
+        """Percentile bootstrap interval of ``precision`` over the query codes.
+
+        It measures how much the precision depends on which codes happen to
+        be queries; the uncertainty from training (seeds) comes on top.
+
+        Returns
+        -------
+        (low, high) : tuple of float
+        """
+        return _mean_interval(self.query_precision, confidence, n_bootstrap, random_state)
 
 
 @dataclass(frozen=True)
@@ -108,12 +127,25 @@ class RecallAtKResult:
         Number of pairs with at least one code missing from the embeddings.
     k : int
         Number of neighbours per query.
+    hits : ndarray of bool
+        For each tested pair, in the order given, whether its target was found
+        (``recall`` is their mean).
     """
 
     recall: float
     n_pairs: int
     n_missing: int
     k: int
+    hits: np.ndarray = field(repr=False, compare=False, default=None)
+
+    def interval(self, confidence=0.95, n_bootstrap=1000, random_state=0):
+        """Percentile bootstrap interval of ``recall`` over the tested pairs.
+
+        Returns
+        -------
+        (low, high) : tuple of float
+        """
+        return _mean_interval(self.hits, confidence, n_bootstrap, random_state)
 
 
 @dataclass(frozen=True)
@@ -438,7 +470,9 @@ def neighbour_precision(embeddings, grouping, *, k=10, n_baseline=20, random_sta
     Returns
     -------
     NeighbourPrecisionResult
-        Frozen dataclass with ``precision``, ``baseline``, ``n_queries`` and ``k``.
+        Frozen dataclass with ``precision``, ``baseline``, ``n_queries``, ``k``
+        and the per-query values; ``interval()`` gives a bootstrap confidence
+        interval of ``precision``.
 
     Examples
     --------
@@ -457,6 +491,8 @@ def neighbour_precision(embeddings, grouping, *, k=10, n_baseline=20, random_sta
     (1.0, 4)
     >>> result.baseline < result.precision
     True
+    >>> result.interval()
+    (1.0, 1.0)
     """
     k = _check_integer("k", k, 1)
     n_baseline = _check_integer("n_baseline", n_baseline, 1)
@@ -520,6 +556,8 @@ def neighbour_precision(embeddings, grouping, *, k=10, n_baseline=20, random_sta
         baseline=float(baseline.mean()),
         n_queries=int(queries.size),
         k=k,
+        query_codes=codes[candidates[queries]],
+        query_precision=precision,
     )
 
 
@@ -552,7 +590,9 @@ def recall_at_k(embeddings, pairs, *, k=10, same_system=False, system_of=None):
     Returns
     -------
     RecallAtKResult
-        Frozen dataclass with ``recall``, ``n_pairs``, ``n_missing`` and ``k``.
+        Frozen dataclass with ``recall``, ``n_pairs``, ``n_missing``, ``k`` and
+        the per-pair ``hits``; ``interval()`` gives a bootstrap confidence
+        interval of ``recall``.
 
     Examples
     --------
@@ -565,6 +605,8 @@ def recall_at_k(embeddings, pairs, *, k=10, same_system=False, system_of=None):
     >>> result = recall_at_k((vectors, codes), pairs, k=1)
     >>> result.recall, result.n_pairs, result.n_missing
     (0.5, 2, 1)
+    >>> result.hits.tolist()
+    [True, False]
     """
     k = _check_integer("k", k, 1)
     unit, codes, _ = _known_codes(embeddings)
@@ -601,8 +643,10 @@ def recall_at_k(embeddings, pairs, *, k=10, same_system=False, system_of=None):
         pair_key = inverse[lo:hi] - start
         found[lo:hi] = similarity[pair_key, target[lo:hi]] > kth[pair_key]
 
+    hits = np.empty_like(found)
+    hits[order] = found
     return RecallAtKResult(
-        recall=float(found.mean()), n_pairs=int(found.size), n_missing=n_missing, k=k
+        recall=float(found.mean()), n_pairs=int(found.size), n_missing=n_missing, k=k, hits=hits
     )
 
 
@@ -758,6 +802,21 @@ def _bootstrap_scores(positive, scores, n_bootstrap, rng):
         )
         auprcs.append((tp * precision).sum(axis=1) / n_pos)
     return np.concatenate(aurocs), np.concatenate(auprcs)
+
+
+def _mean_interval(values, confidence, n_bootstrap, random_state):
+    """Percentile bootstrap interval of the mean of ``values``."""
+    confidence = _check_fraction("confidence", confidence)
+    n_bootstrap = _check_integer("n_bootstrap", n_bootstrap, 1)
+    values = np.asarray(values, dtype=float)
+    rng = np.random.default_rng(random_state)
+    means = np.empty(n_bootstrap)
+    chunk = _block_rows(values.size)
+    for start in range(0, n_bootstrap, chunk):
+        size = min(chunk, n_bootstrap - start)
+        draws = rng.integers(0, values.size, size=(size, values.size))
+        means[start : start + size] = values[draws].mean(axis=1)
+    return _percentile_interval(means, confidence)
 
 
 def _percentile_interval(values, confidence):

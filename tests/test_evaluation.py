@@ -158,6 +158,29 @@ def test_precision_of_random_vectors_is_close_to_the_baseline():
     assert result.baseline == pytest.approx(expected, abs=0.01)
 
 
+def test_per_query_precision_and_its_bootstrap_interval():
+    # Group "a" is tight (precision 1); group "b" is scattered among random codes.
+    rng = np.random.default_rng(3)
+    tight = np.repeat([[10.0, 0.0, 0.0, 0.0]], 5, axis=0) + rng.normal(0, 0.01, (5, 4))
+    scattered = rng.normal(size=(45, 4))
+    vectors = np.vstack([tight, scattered])
+    codes = np.array([f"C:{i}" for i in range(50)])
+    grouping = {code: ("a" if i < 5 else f"b{i % 9}") for i, code in enumerate(codes)}
+    result = neighbour_precision((vectors, codes), grouping, k=4)
+    assert result.query_codes.tolist() == codes.tolist()
+    np.testing.assert_array_equal(result.query_precision[:5], 1.0)
+    assert result.precision == pytest.approx(result.query_precision.mean())
+    low, high = result.interval(n_bootstrap=2000)
+    assert low < result.precision < high
+    # Resampling 50 per-query values: half-width near 1.96 standard errors.
+    half = 1.96 * result.query_precision.std() / np.sqrt(50)
+    assert (high - low) / 2 == pytest.approx(half, rel=0.25)
+    assert result.interval(confidence=0.5) != (low, high)
+    assert result.interval() == result.interval()  # seeded
+    with pytest.raises(ValueError, match="confidence"):
+        result.interval(confidence=1.5)
+
+
 def test_baseline_matches_neighbours_on_training_frequency():
     # Group "common" holds the 50 most frequent codes, "rare" the 50 least.
     rng = np.random.default_rng(2)
@@ -365,6 +388,14 @@ def test_recall_at_one_is_one_for_nearest_targets_and_zero_for_opposite_ones():
     assert recall_at_k((vectors, codes), opposite, k=1).recall == 0.0
     result = recall_at_k((vectors, codes), near[:5] + opposite[:5] + [("RX:0", "DX:999")], k=1)
     assert (result.recall, result.n_pairs, result.n_missing, result.k) == (0.5, 10, 1, 1)
+    # hits follow the tested pairs in the order given, whatever the internal order.
+    mixed = [pair for two in zip(opposite[:5], near[5:10], strict=True) for pair in two]
+    result = recall_at_k((vectors, codes), mixed[::-1], k=1)
+    assert result.hits.tolist() == [True, False] * 5
+    low, high = result.interval()
+    # Ten pairs, half found: the bootstrap mean ranges widely around 0.5.
+    assert 0.1 <= low < 0.5 < high <= 0.9
+    assert recall_at_k((vectors, codes), near, k=1).interval() == (1.0, 1.0)
 
 
 def test_same_system_ranks_only_the_targets_system():

@@ -156,12 +156,14 @@ def main():
     methods["PPMI + SVD (time_decay=0.01)"] = ppmi(0.01)
     methods["PPMI + SVD (no decay)"] = ppmi(0.0)
     runs = {name: [] for name in methods}
+    neighbours = {}  # (method, seed) -> NeighbourPrecisionResult, for paired differences
     for seed in args.seeds:
         for name, fit in methods.items():
             start = time.perf_counter()
             model = fit(seed)
             seconds = time.perf_counter() - start
             np_result = neighbour_precision(model, modules, k=10)
+            neighbours[name, seed] = np_result
             recall = recall_at_k(model, indications, k=10)
             runs[name].append(
                 {
@@ -182,6 +184,9 @@ def main():
                 f"R@10 {recall.recall:.3f} ({recall.n_pairs} pairs), {seconds:.1f}s",
                 flush=True,
             )
+    def value_range(results, key):
+        return f"{min(r[key] for r in results):.3f}-{max(r[key] for r in results):.3f}"
+
     def median_run_ci(results, key):
         ordered = sorted(results, key=lambda r: r[key])
         low, high = ordered[len(ordered) // 2][f"{key}_ci"]
@@ -193,17 +198,11 @@ def main():
             {
                 "method": name,
                 "precision": median([r["precision"] for r in results]),
-                "precision_range": (
-                    f"{min(r['precision'] for r in results):.3f}-"
-                    f"{max(r['precision'] for r in results):.3f}"
-                ),
+                "precision_range": value_range(results, "precision"),
                 "precision_ci": median_run_ci(results, "precision"),
                 "baseline": median([r["baseline"] for r in results]),
                 "recall": median([r["recall"] for r in results]),
-                "recall_range": (
-                    f"{min(r['recall'] for r in results):.3f}-"
-                    f"{max(r['recall'] for r in results):.3f}"
-                ),
+                "recall_range": value_range(results, "recall"),
                 "recall_ci": median_run_ci(results, "recall"),
                 "seconds": median([r["seconds"] for r in results]),
             }
@@ -229,7 +228,41 @@ def main():
             ],
         )
     )
-    write_results("bench_quality", {"corpus": corpus, "summary": rows, "runs": runs})
+    # Time decay against none, query by query (paired), per seed.
+    paired = []
+    for epochs in args.epochs:
+        zero = f"skmed2vec, {epochs} ep, time_decay=0.0"
+        for decay in args.decays:
+            name = f"skmed2vec, {epochs} ep, time_decay={decay}"
+            if decay == 0 or zero not in methods:
+                continue
+            diffs = [neighbours[name, s].difference(neighbours[zero, s]) for s in args.seeds]
+            mid = sorted(diffs)[len(diffs) // 2]
+            paired.append(
+                {
+                    "comparison": f"{epochs} ep: time_decay={decay} - time_decay=0",
+                    "difference": median([d for d, _ in diffs]),
+                    "ci": f"[{mid[1][0]:+.3f}, {mid[1][1]:+.3f}]",
+                    "excludes_zero": f"{sum(low > 0 or high < 0 for _, (low, high) in diffs)}"
+                    f"/{len(diffs)}",
+                }
+            )
+    print()
+    print("Module P@10, paired over query codes: difference against time_decay=0")
+    print(
+        table(
+            paired,
+            [
+                ("comparison", "comparison", ""),
+                ("difference", "P@10 difference", "+.3f"),
+                ("ci", "95% CI (median seed)", ""),
+                ("excludes_zero", "seeds whose CI excludes 0", ""),
+            ],
+        )
+    )
+    write_results(
+        "bench_quality", {"corpus": corpus, "summary": rows, "paired": paired, "runs": runs}
+    )
 
 
 if __name__ == "__main__":

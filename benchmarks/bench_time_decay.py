@@ -95,6 +95,7 @@ def main():
     candidates = [(f"skmed2vec time_decay={td:g}", td) for td in GRID]
     candidates += [("bag of codes + LR", "counts"), ("gensim mean vectors + LR", "gensim")]
     runs = {name: [] for name, _ in candidates}
+    neighbours = {}  # (name, seed) -> NeighbourPrecisionResult, for paired differences
     for seed in range(args.repeats):
         for name, what in candidates:
             start = time.perf_counter()
@@ -117,6 +118,8 @@ def main():
                     embed_dim=DIM, time_decay=what, random_state=seed
                 )
                 precision = neighbour_precision(embedder.fit(X), cohort.groups, k=K)
+            if precision is not None:
+                neighbours[name, seed] = precision
             result = cross_validated_auc(estimator, data, y, cv=5, random_state=seed)
             runs[name].append(
                 {
@@ -167,7 +170,11 @@ def main():
         "disjoint_intervals": best["ci_low"] > zero["ci_high"],
         "best_precision": best["precision"],
         "zero_precision": zero["precision"],
-        "precision_disjoint": best["precision_ci"][0] > zero["precision_ci"][1],
+        # Paired over the query codes, per seed: (difference, (low, high)).
+        "precision_difference": [
+            neighbours[best["features"], seed].difference(neighbours[zero["features"], seed])
+            for seed in range(args.repeats)
+        ],
     }
     print()
     print(

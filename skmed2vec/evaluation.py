@@ -80,6 +80,41 @@ class NeighbourPrecisionResult:
         """
         return _mean_interval(self.query_precision, confidence, n_bootstrap, random_state)
 
+    def difference(self, other, confidence=0.95, n_bootstrap=1000, random_state=0):
+        """Paired difference ``self - other`` over the query codes both scored.
+
+        Two embeddings of the same codes are compared query by query, which
+        removes the spread between queries that :meth:`interval` includes: an
+        interval of the difference that excludes 0 means one embedding places
+        related codes together more often than the other.
+
+        Parameters
+        ----------
+        other : NeighbourPrecisionResult
+            Computed with the same ``k`` and grouping.
+        confidence, n_bootstrap, random_state
+            As in :meth:`interval`.
+
+        Returns
+        -------
+        difference : float
+            Mean over the shared queries of the per-query precision difference.
+        (low, high) : tuple of float
+            Percentile bootstrap interval of ``difference`` over those queries.
+        """
+        if not isinstance(other, NeighbourPrecisionResult) or other.k != self.k:
+            raise ValueError(
+                "other must be a NeighbourPrecisionResult computed with the same k "
+                f"({self.k})"
+            )
+        shared, mine, theirs = np.intersect1d(
+            self.query_codes, other.query_codes, assume_unique=True, return_indices=True
+        )
+        if shared.size == 0:
+            raise ValueError("the two results have no query code in common")
+        diff = self.query_precision[mine] - other.query_precision[theirs]
+        return float(diff.mean()), _mean_interval(diff, confidence, n_bootstrap, random_state)
+
 
 @dataclass(frozen=True)
 class RelationshipPowerResult:
@@ -472,7 +507,8 @@ def neighbour_precision(embeddings, grouping, *, k=10, n_baseline=20, random_sta
     NeighbourPrecisionResult
         Frozen dataclass with ``precision``, ``baseline``, ``n_queries``, ``k``
         and the per-query values; ``interval()`` gives a bootstrap confidence
-        interval of ``precision``.
+        interval of ``precision`` and ``difference(other)`` a paired one of the
+        difference with another embedding's result.
 
     Examples
     --------

@@ -181,6 +181,24 @@ def test_per_query_precision_and_its_bootstrap_interval():
         result.interval(confidence=1.5)
 
 
+def test_paired_difference_of_two_embeddings():
+    vectors, codes, grouping = clustered_embeddings(n_groups=10, group_size=5)
+    good = neighbour_precision((vectors, codes), grouping, k=4)
+    rng = np.random.default_rng(4)
+    noisy = neighbour_precision((vectors + rng.normal(0, 2, vectors.shape), codes), grouping, k=4)
+    diff, (low, high) = good.difference(noisy)
+    assert diff == pytest.approx(good.precision - noisy.precision)
+    assert 0 < low <= diff <= high
+    assert good.difference(good) == (0.0, (0.0, 0.0))
+    # Only the queries both scored are paired.
+    half = neighbour_precision((vectors[:25], codes[:25]), grouping, k=4)
+    shared_diff, _ = good.difference(half)
+    expected = good.query_precision[:25] - half.query_precision
+    assert shared_diff == pytest.approx(expected.mean())
+    with pytest.raises(ValueError, match="same k"):
+        good.difference(neighbour_precision((vectors, codes), grouping, k=3))
+
+
 def test_baseline_matches_neighbours_on_training_frequency():
     # Group "common" holds the 50 most frequent codes, "rare" the 50 least.
     rng = np.random.default_rng(2)

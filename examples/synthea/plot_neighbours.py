@@ -33,6 +33,12 @@ for code in embedder.codes_[1:4]:
         print(f"  {cosine:.2f}  {neighbour} ({descriptions.get(neighbour, '')})")
 
 modules = load_synthea_modules(modules_csv)
-print("\nneighbour precision@10:", neighbour_precision(embedder, modules, k=10))
+precision = neighbour_precision(embedder, modules, k=10)
+low, high = precision.interval()
+print(f"\nneighbour precision@10: {precision.precision:.3f} [{low:.3f}, {high:.3f}] "
+      f"(random {precision.baseline:.3f}, {precision.n_queries} codes)")
 pairs = load_synthea_indications(data_dir)[["drug", "indication"]].itertuples(index=False)
-print("drug -> indication recall@10:", recall_at_k(embedder, list(pairs), k=10))
+recall = recall_at_k(embedder, list(pairs), k=10)
+low, high = recall.interval()
+print(f"drug -> indication recall@10: {recall.recall:.3f} [{low:.3f}, {high:.3f}] "
+      f"({recall.n_pairs} pairs)")

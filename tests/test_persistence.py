@@ -20,8 +20,8 @@ from sklearn.exceptions import NotFittedError
 from sklearn.linear_model import LogisticRegression
 from sklearn.pipeline import Pipeline, make_pipeline
 
-import skmed2vec._trainer as trainer_module
 import skmed2vec._io as io_module
+import skmed2vec._trainer as trainer_module
 from skmed2vec import CodeVocabulary, TemporalMed2VecEmbedder, as_timelines
 from skmed2vec.datasets import make_cohort
 

@@ -360,7 +360,9 @@ BAD_EMBEDDER_PARAMS = [
 
 
 @pytest.mark.parametrize(
-    ("params", "name"), BAD_EMBEDDER_PARAMS, ids=[f"{k}={v!r}" for p, _ in BAD_EMBEDDER_PARAMS for k, v in p.items()]
+    ("params", "name"),
+    BAD_EMBEDDER_PARAMS,
+    ids=[f"{k}={v!r}" for p, _ in BAD_EMBEDDER_PARAMS for k, v in p.items()],
 )
 @pytest.mark.parametrize("where", ["embedder", "pipeline"])
 def test_out_of_range_parameters_raise_at_fit_naming_the_parameter(params, name, where):

@@ -1,7 +1,7 @@
 """Scaling with the vocabulary: per-step time and memory, and transform throughput.
 
 1. Per-step cost at vocabularies of 20,000 and 350,000 codes (dim 128): one
-   optimiser step on a batch of 4,096 random (target, context) pairs with
+   optimiser step on a batch of 1,024 random (target, context) pairs with
    their shared negatives (``run_epoch``), each vocabulary in its own
    subprocess. Reported: median milliseconds per step (3 repeats of 30
    steps), the RSS once the two tables and the optimiser state exist, the
@@ -29,7 +29,7 @@ import numpy as np
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 from _common import PeakRSS, max_rss_mb, median, rss_mb, table, write_results  # noqa: E402
 
-DIM, BATCH, STEPS, REPEATS = 128, 4096, 30, 3
+DIM, BATCH, STEPS, REPEATS = 128, 1024, 30, 3
 
 
 def worker_steps(n_codes):

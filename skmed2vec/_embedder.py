@@ -47,7 +47,7 @@ class TemporalMed2VecEmbedder(TimelineEstimatorMixin, TransformerMixin, BaseEsti
         (``objective="negative_sampling"``); 0 disables them.
     epochs : int, default=5
         Passes over the training pairs.
-    batch_size : int, default=4096
+    batch_size : int, default=1024
         Pairs (or target events, for ``"softmax"``) per optimiser step.
     learning_rate : float, default=0.2
         Step size of the row-wise Adagrad optimiser.
@@ -134,7 +134,7 @@ class TemporalMed2VecEmbedder(TimelineEstimatorMixin, TransformerMixin, BaseEsti
         max_gap=None,
         negative=5,
         epochs=5,
-        batch_size=4096,
+        batch_size=1024,
         learning_rate=0.2,
         objective="negative_sampling",
         aggregation="recency",

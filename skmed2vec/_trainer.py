@@ -153,7 +153,7 @@ def _epochs(model, optimizer, X, cdf, generator, settings, report):
             f"fit interrupted; keeping the vectors after {len(losses)} of "
             f"{settings.epochs} epochs.",
             UserWarning,
-            stacklevel=4,
+            stacklevel=5,  # _epochs, train, fit, fit_context, the caller
         )
     return losses
 

@@ -1,0 +1,136 @@
+"""The Python snippets of README.md and docs/ run as written.
+
+Convention for every Markdown page (``README.md`` and ``docs/**/*.md``):
+
+- Each fenced block opened with ```` ```python ```` runs. The blocks of one page run in
+  page order in one shared namespace (a later block may use names an earlier one
+  defined), with a fresh temporary folder as the working directory, so files a snippet
+  writes (``model.skops``, ``vectors.txt``) vanish afterwards.
+- A page may prepare data the reader is assumed to have (``events``, ``labels``, a
+  fitted ``embedder``) in a hidden setup block, an HTML comment invisible on the
+  rendered page::
+
+      <!-- test: setup
+      from skmed2vec.datasets import make_cohort
+      events = make_cohort(200, random_state=0).events
+      -->
+
+  Setup blocks run in page order too, interleaved with the visible blocks.
+- A block directly preceded by the line ``<!-- test: skip -->`` does not run; use it
+  only for snippets that cannot run here (a GPU, a network download, data of the
+  reader's own) and keep them short.
+- Other fences (``bash``, ``text``, ``console``, ``pycon``…) are not run.
+
+Keep setup data small: the snippets of all pages together should run in seconds.
+"""
+
+import os
+import re
+from pathlib import Path
+
+import pytest
+
+ROOT = Path(__file__).resolve().parents[1]
+PAGES = [ROOT / "README.md", *sorted((ROOT / "docs").rglob("*.md"))]
+PAGES = [p for p in PAGES if "_build" not in p.parts]
+
+_SETUP = re.compile(r"^<!--\s*test:\s*setup\s*$")
+_SKIP = re.compile(r"^<!--\s*test:\s*skip\s*-->\s*$")
+_FENCE = re.compile(r"^(\s*)(`{3,}|~{3,})\s*([\w+-]*)")
+
+
+def extract_snippets(text):
+    """The runnable blocks of a page, in order: list of (first line number, code, kind).
+
+    ``kind`` is ``"setup"`` for a hidden setup block, ``"python"`` for a visible one;
+    skipped blocks are left out.
+    """
+    lines = text.splitlines()
+    snippets = []
+    i = 0
+    skip_next = False
+    while i < len(lines):
+        line = lines[i]
+        if _SETUP.match(line.strip()):
+            start = i + 1
+            end = start
+            while end < len(lines) and lines[end].strip() != "-->":
+                end += 1
+            if end == len(lines):
+                raise ValueError(f"line {i + 1}: setup block is never closed with '-->'")
+            snippets.append((start + 1, "\n".join(lines[start:end]), "setup"))
+            i = end + 1
+            continue
+        if _SKIP.match(line.strip()):
+            skip_next = True
+            i += 1
+            continue
+        fence = _FENCE.match(line)
+        if fence:
+            indent, marker, language = fence.groups()
+            start = i + 1
+            end = start
+            while end < len(lines) and not lines[end].strip().startswith(marker):
+                end += 1
+            block = [
+                row[len(indent) :] if row.startswith(indent) else row for row in lines[start:end]
+            ]
+            if language == "python" and not skip_next:
+                snippets.append((start + 1, "\n".join(block), "python"))
+            skip_next = False
+            i = end + 1
+            continue
+        if line.strip():
+            skip_next = False
+        i += 1
+    return snippets
+
+
+def test_extract_snippets_follows_the_convention():
+    page = "\n".join(
+        [
+            "<!-- test: setup",
+            "x = 1",
+            "-->",
+            "```python",
+            "y = x + 1",
+            "```",
+            "<!-- test: skip -->",
+            "```python",
+            "raise SystemExit",
+            "```",
+            "```bash",
+            "echo no",
+            "```",
+            "````python",
+            "z = '```'",
+            "````",
+        ]
+    )
+    assert extract_snippets(page) == [
+        (2, "x = 1", "setup"),
+        (5, "y = x + 1", "python"),
+        (15, "z = '```'", "python"),
+    ]
+    with pytest.raises(ValueError, match="never closed"):
+        extract_snippets("<!-- test: setup\nx = 1\n")
+
+
+@pytest.mark.parametrize("page", PAGES, ids=[str(p.relative_to(ROOT)) for p in PAGES])
+def test_page_snippets_run(page, tmp_path, monkeypatch):
+    snippets = extract_snippets(page.read_text(encoding="utf-8"))
+    if not snippets:
+        pytest.skip("no Python snippets")
+    monkeypatch.chdir(tmp_path)
+    monkeypatch.setenv("MPLBACKEND", "Agg")
+    namespace = {"__name__": "__snippet__"}
+    for line, code, _kind in snippets:
+        compiled = compile(code, f"{page.relative_to(ROOT)}:{line}", "exec")
+        try:
+            exec(compiled, namespace)
+        except Exception as exc:  # noqa: BLE001 - re-raised with the page and line
+            raise AssertionError(
+                f"{page.relative_to(ROOT)}, snippet at line {line} failed: "
+                f"{type(exc).__name__}: {exc}"
+            ) from exc
+    assert os.getcwd() == str(tmp_path)

@@ -1,10 +1,12 @@
 """Time-aware embeddings of medical codes for scikit-learn pipelines."""
 
+from ._bag_of_codes import BagOfCodes
 from ._embedder import TemporalMed2VecEmbedder
 from ._timelines import Timelines, as_timelines, events_to_timelines
 from ._vocabulary import CodeVocabulary
 
 __all__ = [
+    "BagOfCodes",
     "CodeVocabulary",
     "TemporalMed2Vec",
     "TemporalMed2VecEmbedder",

@@ -52,7 +52,7 @@ def resolve_device(name):
     return device
 
 
-def train(X, counts, settings, *, seed, report):
+def train(X, counts, settings, *, seed, report, initial=None):
     """Learn the code and context tables from encoded timelines.
 
     Parameters
@@ -66,6 +66,10 @@ def train(X, counts, settings, *, seed, report):
         Seeds the initial values, the shuffling and the negatives.
     report : callable
         Called with a progress message after each epoch.
+    initial : tuple (rows, vectors, context), default=None
+        Warm start: the initial code vectors of ``rows`` are replaced by
+        ``vectors`` (and their context vectors by ``context`` unless it is
+        None) before training; other rows keep their random start.
 
     Returns
     -------
@@ -83,6 +87,8 @@ def train(X, counts, settings, *, seed, report):
     model = TemporalMed2Vec(
         len(counts), settings.embed_dim, time_decay=settings.time_decay, generator=generator
     ).to(settings.device)
+    if initial is not None:
+        _set_initial_rows(model, *initial)
     optimizer = RowwiseAdagrad(model.parameters(), lr=settings.learning_rate)
     cdf = negative_cdf(counts)
     with single_threaded():
@@ -99,6 +105,17 @@ def train(X, counts, settings, *, seed, report):
             f"{bound:.3g}); lower learning_rate (now {settings.learning_rate!r})."
         )
     return vectors, context, losses
+
+
+@torch.no_grad()
+def _set_initial_rows(model, rows, vectors, context=None):
+    """Overwrite the initial rows ``rows`` of the code (and context) table: warm start."""
+    index = torch.from_numpy(np.asarray(rows, dtype=np.int64)).to(model.target.weight.device)
+    for table, values in ((model.target, vectors), (model.context, context)):
+        if values is not None:
+            table.weight[index] = torch.from_numpy(np.asarray(values, dtype=np.float32)).to(
+                table.weight.device
+            )
 
 
 def _epochs(model, optimizer, X, cdf, generator, settings, report):

@@ -2,14 +2,14 @@
 
 import logging
 
-from sklearn.utils._param_validation import Interval, InvalidParameterError
+from ._validation import check_no_bools
 
 __all__ = ["TimelineEstimatorMixin", "UNKNOWN"]
 
 #: Token of the reserved index 0 that rare and unseen codes share.
 UNKNOWN = "<UNK>"
 
-logger = logging.getLogger("skmed2vec")
+logger = logging.getLogger(__name__)
 
 
 class TimelineEstimatorMixin:
@@ -22,19 +22,11 @@ class TimelineEstimatorMixin:
         return tags
 
     def _validate_params(self):
-        """scikit-learn's checks, and no bools where a number is expected.
-
-        ``True`` is an ``Integral`` to Python, so ``embed_dim=True`` would
-        otherwise pass as 1.
-        """
+        """scikit-learn's checks, and no bools where a number is expected."""
         super()._validate_params()
-        for name, constraints in self._parameter_constraints.items():
-            value = getattr(self, name)
-            if isinstance(value, bool) and any(isinstance(c, Interval) for c in constraints):
-                raise InvalidParameterError(
-                    f"The {name!r} parameter of {type(self).__name__} must be a number, "
-                    f"not a bool; got {value!r}."
-                )
+        check_no_bools(
+            self._parameter_constraints, self.get_params(deep=False), type(self).__name__
+        )
 
     def _report(self, message):
         """Log ``message``; print it as well when ``verbose`` is set."""

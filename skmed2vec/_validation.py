@@ -1,0 +1,58 @@
+"""Parameter validation the scikit-learn way, with bools refused where numbers are expected."""
+
+import functools
+import inspect
+
+from sklearn.utils._param_validation import Interval, InvalidParameterError
+from sklearn.utils._param_validation import validate_params as _sklearn_validate_params
+
+__all__ = ["check_no_bools", "validate_params"]
+
+
+def check_no_bools(constraints, values, owner):
+    """Refuse ``True``/``False`` for parameters constrained to a numeric interval.
+
+    ``True`` is an ``Integral`` to Python, so ``k=True`` would otherwise pass
+    scikit-learn's checks as 1.
+    """
+    for name, options in constraints.items():
+        value = values.get(name)
+        if isinstance(value, bool) and any(isinstance(c, Interval) for c in options):
+            raise InvalidParameterError(
+                f"The {name!r} parameter of {owner} must be a number, not a bool; got {value!r}."
+            )
+
+
+def validate_params(constraints, *, prefer_skip_nested_validation=True):
+    """scikit-learn's ``validate_params``, plus :func:`check_no_bools`.
+
+    Examples
+    --------
+    >>> from numbers import Integral
+    >>> from sklearn.utils._param_validation import Interval
+    >>> @validate_params({"k": [Interval(Integral, 1, None, closed="left")]})
+    ... def top(k):
+    ...     return k
+    >>> top(3)
+    3
+    >>> top(True)
+    Traceback (most recent call last):
+    ...
+    sklearn.utils._param_validation.InvalidParameterError: The 'k' parameter of top must be a number, not a bool; got True.
+    """  # noqa: E501
+
+    def decorate(func):
+        checked = _sklearn_validate_params(
+            constraints, prefer_skip_nested_validation=prefer_skip_nested_validation
+        )(func)
+        signature = inspect.signature(func)
+
+        @functools.wraps(func)
+        def wrapper(*args, **kwargs):
+            bound = signature.bind_partial(*args, **kwargs)
+            check_no_bools(constraints, bound.arguments, func.__qualname__)
+            return checked(*args, **kwargs)
+
+        return wrapper
+
+    return decorate

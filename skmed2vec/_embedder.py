@@ -11,8 +11,8 @@ from sklearn.utils._set_output import _get_output_config
 from sklearn.utils.validation import check_is_fitted
 
 from ._base import UNKNOWN, TimelineEstimatorMixin
+from ._export import save_vectors
 from ._features import AGGREGATIONS, patient_features
-from ._io import atomic_write_text
 from ._pairs import window_pairs
 from ._timelines import as_timelines
 from ._vectors import row_norms
@@ -402,27 +402,56 @@ class TemporalMed2VecEmbedder(TimelineEstimatorMixin, TransformerMixin, BaseEsti
         check_is_fitted(self, "code_vectors_")
         return pd.DataFrame(self.code_vectors_, index=pd.Index(self.codes_, name="code"))
 
-    def save_word2vec_format(self, path):
-        """Write the code vectors in word2vec text format, atomically.
+    def save_word2vec_format(self, path, *, binary=False, escape=True):
+        """Write the code vectors in word2vec text or binary format, atomically.
 
         The file reads back with gensim's
-        ``KeyedVectors.load_word2vec_format(path)``. It is written to a
-        temporary file in the same folder and renamed, so an interrupted save
-        never leaves a truncated file.
+        ``KeyedVectors.load_word2vec_format(path, binary=binary)`` and with
+        :func:`skmed2vec.load_word2vec_format`. It is written to a temporary file
+        in the same folder and renamed, so an interrupted save never leaves a
+        truncated file.
 
         Parameters
         ----------
         path : str or path-like
+        binary : bool, default=False
+            The word2vec C tool's binary format instead of text.
+        escape : bool, default=True
+            Percent-escape ``%`` and whitespace in codes (``"aspirin 81 MG"`` is
+            written ``aspirin%2081%20MG``), which :func:`skmed2vec.load_word2vec_format`
+            undoes; with ``False`` a code containing whitespace is an error.
+        """
+        self.export(path, format="word2vec-binary" if binary else "word2vec", escape=escape)
+
+    def export(self, path, *, format="word2vec", groups=None, descriptions=None, escape=True):
+        """Write the code vectors, with their training counts, for other tools.
+
+        Parameters
+        ----------
+        path : str or path-like
+            The file; for ``format="projector"`` a folder that receives
+            ``vectors.tsv`` and ``metadata.tsv``.
+        format : {"word2vec", "word2vec-binary", "safetensors", "parquet", "projector"}, \
+default="word2vec"
+            See :func:`skmed2vec.save_vectors`.
+        groups, descriptions : dict of str to str, default=None
+            Per-code labels written as metadata (safetensors, parquet, projector).
+        escape : bool, default=True
+            Percent-escape ``%`` and whitespace in word2vec codes.
+
+        Returns
+        -------
+        list of pathlib.Path
+            The files written.
         """
         check_is_fitted(self, "code_vectors_")
-        spaced = [c for c in self.codes_.tolist() if any(ch.isspace() for ch in c)]
-        if spaced:
-            raise ValueError(
-                f"codes containing whitespace cannot be written in word2vec format: {spaced[:5]}."
-            )
-        lines = [f"{len(self.codes_)} {self.code_vectors_.shape[1]}"]
-        lines += [
-            code + " " + " ".join(repr(float(v)) for v in row)
-            for code, row in zip(self.codes_.tolist(), self.code_vectors_)
-        ]
-        atomic_write_text(path, "\n".join(lines) + "\n")
+        return save_vectors(
+            path,
+            self.codes_,
+            self.code_vectors_,
+            format=format,
+            counts=self.code_counts_,
+            groups=groups,
+            descriptions=descriptions,
+            escape=escape,
+        )

@@ -272,11 +272,13 @@ def test_failed_export_leaves_the_previous_file_and_no_temporary(
     assert list(tmp_path.iterdir()) == []
 
 
-def test_codes_with_inner_whitespace_are_not_exported(tmp_path):
+def test_codes_with_inner_whitespace_need_escaping(tmp_path):
     model = embedder().fit([[(0, "E11 9"), (1, "I10")]])
-    with pytest.raises(ValueError, match="whitespace"):
-        model.save_word2vec_format(tmp_path / "vectors.txt")
+    with pytest.raises(ValueError, match="whitespace.*escape=True"):
+        model.save_word2vec_format(tmp_path / "vectors.txt", escape=False)
     assert list(tmp_path.iterdir()) == []
+    model.save_word2vec_format(tmp_path / "vectors.txt")
+    assert "E11%209 " in (tmp_path / "vectors.txt").read_text()
 
 
 # -- interrupted fit ---------------------------------------------------------------------

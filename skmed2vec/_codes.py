@@ -1,30 +1,71 @@
-"""Code strings: system prefixes and hierarchical grouping rules."""
+"""Code strings: system prefixes and the ICD grouping rules."""
 
 import re
 
-__all__ = ["split_system", "join_system", "icd10_category", "icd10_subcategory"]
+__all__ = [
+    "split_system",
+    "join_system",
+    "icd_version",
+    "icd10_category",
+    "icd10_subcategory",
+    "icd9_category",
+]
 
-# MEDS writes "ICD10CM//E119"; most other sources write "ICD10:E11.9".
-_SYSTEM_RE = re.compile(r"^(?P<system>[A-Za-z][A-Za-z0-9_\-]*)(?P<sep>//|:)(?P<code>.+)$")
-_ICD10_SYSTEM_RE = re.compile(r"^ICD-?10", re.IGNORECASE)
+# A system name, then its separator: "ICD10CM//E119" (MEDS), "ICD10:E11.9",
+# "SNOMED/195662009" (OMOP vocabulary_id/concept_code, as OMOP-to-MEDS tools
+# write it; vocabulary ids may hold spaces, "RxNorm Extension/OMOP123").
+_SYSTEM_RE = re.compile(
+    r"^(?P<system>[A-Za-z][A-Za-z0-9_\-]*(?: [A-Za-z0-9_\-]+)*)(?P<sep>//|:|/)(?P<code>.+)$"
+)
+# MIMIC-IV MEDS codes carry the ICD version as two more parts of the system:
+# "DIAGNOSIS//ICD//10//E1165", "PROCEDURE//ICD//9//3893".
+_VERSIONED_RE = re.compile(r"^(?P<system>ICD//(?:9|10))//(?P<code>.+)$", re.IGNORECASE)
+
+# Diagnosis systems only: ICD-10-PCS and ICD-9 procedure codes have other structures.
+_ICD10_SYSTEM_RE = re.compile(
+    r"^(?:ICD-?10(?:-?(?:CM|GM|CA|AM|CN))?|DIAGNOSIS//ICD//10)$", re.IGNORECASE
+)
+_ICD9_SYSTEM_RE = re.compile(r"^(?:ICD-?9(?:-?CM)?|DIAGNOSIS//ICD//9)$", re.IGNORECASE)
+# Shapes of bare codes: ICD-10 (letter, digit, character, optional extension),
+# ICD-9-CM (3 digits, V + 2 digits or E + 3 digits, optional decimals).
+_ICD10_SHAPE = re.compile(r"^[A-Z][0-9][0-9A-Z](?:\.?[0-9A-Z]{1,4})?$", re.IGNORECASE)
+_ICD9_SHAPE = re.compile(
+    r"^(?:[0-9]{3}(?:\.?[0-9]{1,2})?|V[0-9]{2}(?:\.?[0-9]{1,2})?|E[0-9]{3}(?:\.?[0-9])?)$",
+    re.IGNORECASE,
+)
 
 
 def split_system(code):
-    """Split ``"SYS:CODE"`` or ``"SYS//CODE"`` into ``(system, separator, code)``.
+    """Split a code into ``(system, separator, code)``; bare codes give ``(None, None, code)``.
 
-    A bare code gives ``(None, None, code)``.
+    Understood forms: ``"ICD10CM//E119"`` (MEDS), ``"ICD10:E11.9"``,
+    ``"SNOMED/195662009"`` (OMOP ``vocabulary_id/concept_code``) and the
+    MIMIC-IV MEDS codes, whose system includes the ICD version
+    (``"DIAGNOSIS//ICD//10//E1165"`` has system ``"DIAGNOSIS//ICD//10"``).
+    :func:`join_system` rebuilds the original string exactly.
 
     Examples
     --------
     >>> split_system("ICD10CM//E119")
     ('ICD10CM', '//', 'E119')
+    >>> split_system("SNOMED/195662009")
+    ('SNOMED', '/', '195662009')
+    >>> split_system("DIAGNOSIS//ICD//10//E1165")
+    ('DIAGNOSIS//ICD//10', '//', 'E1165')
+    >>> split_system("LAB//50912//mg/dL")
+    ('LAB', '//', '50912//mg/dL')
     >>> split_system("E11.9")
     (None, None, 'E11.9')
     """
     match = _SYSTEM_RE.match(code)
     if match is None:
         return None, None, code
-    return match["system"], match["sep"], match["code"]
+    system, sep, part = match["system"], match["sep"], match["code"]
+    if sep == "//":
+        versioned = _VERSIONED_RE.match(part)
+        if versioned is not None:
+            return f"{system}//{versioned['system']}", sep, versioned["code"]
+    return system, sep, part
 
 
 def join_system(system, separator, code):
@@ -32,12 +73,36 @@ def join_system(system, separator, code):
     return code if system is None else f"{system}{separator}{code}"
 
 
-def is_icd10(system):
-    """Whether the ICD-10 grouping rules apply to codes of ``system``.
+def icd_version(system, code):
+    """ICD revision (10 or 9) whose diagnosis grouping rules apply to a code, else None.
 
-    Bare codes (no system) are taken as ICD-10, as are systems named
-    ``ICD10``, ``ICD-10``, ``ICD10CM``, ``ICD10PCS`` and the like.
+    A code is ICD-10 (ICD-9-CM) when its system says so (``ICD10``,
+    ``ICD10CM``, ``ICD-10``, ``DIAGNOSIS//ICD//10``; ``ICD9CM``,
+    ``DIAGNOSIS//ICD//9``...) or, for a bare code, when its shape is that of
+    an ICD-10 code (``E11.65``) or of an ICD-9-CM code (``250.00``, ``V45``,
+    ``E880.1``). Procedure systems (ICD-10-PCS, ICD-9 procedures) and every
+    other system give None.
+
+    Examples
+    --------
+    >>> icd_version("ICD10CM", "E1165"), icd_version(None, "E11.65")
+    (10, 10)
+    >>> icd_version(None, "250.00"), icd_version("DIAGNOSIS//ICD//9", "25000")
+    (9, 9)
+    >>> icd_version("SNOMED", "15777000"), icd_version(None, "15777000")
+    (None, None)
     """
+    if system is None:
+        if _ICD10_SHAPE.match(code):
+            return 10
+        return 9 if _ICD9_SHAPE.match(code) else None
+    if _ICD10_SYSTEM_RE.match(system):
+        return 10
+    return 9 if _ICD9_SYSTEM_RE.match(system) else None
+
+
+def is_icd10(system):
+    """Whether ``system`` is an ICD-10 diagnosis system; bare codes (None) count as ICD-10."""
     return system is None or bool(_ICD10_SYSTEM_RE.match(system))
 
 
@@ -64,25 +129,89 @@ def icd10_subcategory(code):
     return plain if len(plain) <= 3 else f"{plain[:3]}.{plain[3]}"
 
 
-ICD10_RULES = {"icd10_category": icd10_category, "icd10_subcategory": icd10_subcategory}
+def icd9_category(code):
+    """ICD-9-CM category: three digits, ``V`` and two digits, or ``E`` and three digits.
+
+    Examples
+    --------
+    >>> icd9_category("250.01"), icd9_category("25001"), icd9_category("V45.81")
+    ('250', '250', 'V45')
+    >>> icd9_category("E880.1"), icd9_category("E8801")
+    ('E880', 'E880')
+    """
+    plain = code.replace(".", "")
+    return plain[:4] if plain[:1] in ("E", "e") else plain[:3]
+
+
+def _category_length(version, code):
+    if version == 9 and code[:1] in ("E", "e"):
+        return 4
+    return 3
+
+
+#: Grouping rules by name: the ICD revisions each one applies to, and the rule.
+ICD_RULES = {
+    "icd10_category": ((10,), {10: icd10_category}),
+    "icd10_subcategory": ((10,), {10: icd10_subcategory}),
+    "icd9_category": ((9,), {9: icd9_category}),
+    "icd_category": ((10, 9), {10: icd10_category, 9: icd9_category}),
+}
+
+
+def group_code(rule, code):
+    """Apply the named ICD grouping ``rule`` to a full code; other codes pass unchanged.
+
+    With ``"icd_category"`` a bare code is grouped by the ICD-10 rule when it
+    has an ICD-10 shape, else by the ICD-9-CM rule when it has that shape.
+
+    Examples
+    --------
+    >>> group_code("icd10_category", "ICD10CM//E1165"), group_code("icd10_category", "15777000")
+    ('ICD10CM//E11', '15777000')
+    >>> group_code("icd10_category", "SNOMED/15777000")
+    'SNOMED/15777000'
+    >>> group_code("icd9_category", "DIAGNOSIS//ICD//9//25001")
+    'DIAGNOSIS//ICD//9//250'
+    """
+    versions, rules = ICD_RULES[rule]
+    system, sep, part = split_system(code)
+    if system is None and versions == (9,):
+        version = 9 if _ICD9_SHAPE.match(part) else None
+    else:
+        version = icd_version(system, part)
+    if version not in versions:
+        return code
+    return join_system(system, sep, rules[version](part))
 
 
 def parents(code):
-    """Ever shorter ancestors of a code (within its system), nearest first.
+    """Ever shorter ancestors of an ICD diagnosis code, nearest first; [] for other codes.
 
-    The code part loses one character at a time (dots ignored) down to three
-    characters, the ICD category level; the system prefix and the dotted or
-    undotted form are kept.
+    The code part loses one character at a time (dots ignored) down to its
+    category (three characters; four for ICD-9 ``E`` codes); the system
+    prefix and the dotted or undotted form are kept. Codes that are not ICD
+    diagnoses by their system or shape (SNOMED, LOINC...) have no parents by
+    rule: their parents come from a mapping (``fallback_to_parent``).
 
     Examples
     --------
     >>> parents("ICD10:E11.65")
     ['ICD10:E11.6', 'ICD10:E11']
+    >>> parents("SNOMED/157141000119108")
+    []
     """
     system, sep, part = split_system(code)
+    version = icd_version(system, part)
+    if version is None:
+        return []
     plain = part.replace(".", "")
     dotted = "." in part
+    shortest = _category_length(version, plain)
     return [
-        join_system(system, sep, f"{plain[:3]}.{plain[3:n]}" if dotted and n > 3 else plain[:n])
-        for n in range(len(plain) - 1, 2, -1)
+        join_system(
+            system,
+            sep,
+            f"{plain[:shortest]}.{plain[shortest:n]}" if dotted and n > shortest else plain[:n],
+        )
+        for n in range(len(plain) - 1, shortest - 1, -1)
     ]

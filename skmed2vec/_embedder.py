@@ -265,7 +265,9 @@ class TemporalMed2VecEmbedder(TimelineEstimatorMixin, TransformerMixin, BaseEsti
         Returns
         -------
         ndarray of float32 of shape (n_patients, n_features)
-            A DataFrame indexed like ``X`` under ``set_output(transform="pandas")``.
+            A DataFrame under ``set_output(transform="pandas")``, indexed like
+            ``X``: by ``(subject_id, prediction_time)`` when ``X`` came from
+            :func:`~skmed2vec.events_to_timelines`.
         """
         check_is_fitted(self, "code_vectors_")
         X = self._encode(X)
@@ -275,7 +277,7 @@ class TemporalMed2VecEmbedder(TimelineEstimatorMixin, TransformerMixin, BaseEsti
         else:  # every timeline empty (or cut by its prediction time): rows of zeros
             n_features = self.code_vectors_.shape[1] * len(aggregations)
             features = np.zeros((len(X), n_features), dtype=np.float32)
-        if X.index is not None and _get_output_config("transform", self)["dense"] == "pandas":
+        if _get_output_config("transform", self)["dense"] == "pandas":
             return pd.DataFrame(features, index=X.index, columns=self.get_feature_names_out())
         return features
 

@@ -1,26 +1,29 @@
 """Patient timelines held in flat arrays: the input container of skmed2vec."""
 
-import datetime as _dt
 import numbers
-import re
 
 import numpy as np
 import pandas as pd
 
 __all__ = ["Timelines", "as_timelines", "events_to_timelines"]
 
-_DAY_SECONDS = 86400.0
 _TIME_KINDS = ("datetime", "days")
+#: How events at exactly a sample's prediction time are treated.
+AT_PREDICTION_TIME = ("exclude", "include")
 
 
 class Timelines:
-    """Patient timelines, one sample per patient, held in flat arrays.
+    """Patient timelines, one sample per timeline, held in flat arrays.
 
-    Events of all patients are stored back to back, sorted by
-    ``(patient, time, code)``; ``offsets[i]:offsets[i + 1]`` are patient
-    ``i``'s events. Indexing with an integer array, a boolean mask or a slice
-    returns a new :class:`Timelines` with those patients, which is how
-    scikit-learn's cross-validation splits it.
+    Events of all samples are stored back to back, sorted by
+    ``(sample, time, code)``; ``offsets[i]:offsets[i + 1]`` are sample
+    ``i``'s events. A sample is a patient, or one prediction time of a
+    patient when a label table gives several (each sample then holds a copy
+    of its subject's events; ``subject_ids`` says whose). Indexing with an
+    integer array, a boolean mask or a slice returns a new :class:`Timelines`
+    with those samples, which is how scikit-learn's cross-validation splits
+    it; pass ``groups=X.subject_ids`` to a group splitter to keep a subject's
+    samples together.
 
     Build one with :func:`as_timelines` (from sequences of ``(time, code)``
     pairs) or :func:`events_to_timelines` (from a long event table), rather
@@ -36,11 +39,17 @@ class Timelines:
     offsets : ndarray of shape (n_patients + 1,)
         Start of each patient's events; ``offsets[-1] == n_events``.
     prediction_times : ndarray of shape (n_patients,), default=None
-        Per-patient prediction time in the same unit as ``times``; NaN (the
+        Per-sample prediction time in the same unit as ``times``; NaN (the
         default) means "after the last event". Events later than it are
         ignored when features are built.
     index : pandas.Index, default=None
-        Labels of the patients, used as the index of pandas output.
+        Labels of the samples, used as the index of pandas output.
+    subject_ids : array-like of shape (n_patients,), default=None
+        The subject of each sample; None means every sample is its own
+        subject. ``CodeVocabulary(min_subjects=...)`` counts distinct subjects.
+    at_prediction_time : {"exclude", "include"}, default="exclude"
+        Whether events at exactly the prediction time are used (``"include"``)
+        or ignored like later ones (``"exclude"``).
     code_names : ndarray of str, default=None
         For encoded timelines, the code of each integer index.
     time_kind : {"datetime", "days"}, default="days"
@@ -76,6 +85,8 @@ class Timelines:
         code_names=None,
         time_kind="days",
         presorted=False,
+        subject_ids=None,
+        at_prediction_time="exclude",
     ):
         offsets = np.asarray(offsets, dtype=np.int64)
         times = np.asarray(times, dtype=np.float64)
@@ -104,9 +115,21 @@ class Timelines:
                 f"got shape {prediction_times.shape}."
             )
         if index is not None:
-            index = pd.Index(index)
+            index = index if isinstance(index, pd.Index) else pd.Index(index)
             if len(index) != n:
                 raise ValueError(f"index must have {n} labels; got {len(index)}.")
+        if subject_ids is not None:
+            subject_ids = np.asarray(subject_ids)
+            if subject_ids.shape != (n,):
+                raise ValueError(
+                    f"subject_ids must have one value per sample ({n}); "
+                    f"got shape {subject_ids.shape}."
+                )
+        if at_prediction_time not in AT_PREDICTION_TIME:
+            raise ValueError(
+                f"at_prediction_time must be one of {AT_PREDICTION_TIME}; "
+                f"got {at_prediction_time!r}."
+            )
         if code_names is not None:
             code_names = np.asarray(code_names, dtype=str)
             codes = codes.astype(np.int64, copy=False)
@@ -123,6 +146,8 @@ class Timelines:
         self.index = index
         self.code_names = code_names
         self.time_kind = time_kind
+        self.subject_ids = subject_ids
+        self.at_prediction_time = at_prediction_time
 
     # -- sizes -------------------------------------------------------------
     def __len__(self):
@@ -147,8 +172,19 @@ class Timelines:
         return self.code_names is not None
 
     def patient_ids(self):
-        """Position of each event's patient, shape (n_events,)."""
+        """Position of each event's sample, shape (n_events,)."""
         return np.repeat(np.arange(len(self)), self.lengths)
+
+    def subject_codes(self):
+        """Integer code of each sample's subject, shape (n_patients,)."""
+        if self.subject_ids is None:
+            return np.arange(len(self))
+        return pd.factorize(self.subject_ids)[0]
+
+    @property
+    def n_subjects(self):
+        """Number of distinct subjects."""
+        return len(self) if self.subject_ids is None else len(pd.unique(self.subject_ids))
 
     # -- selection -----------------------------------------------------------
     def __getitem__(self, key):
@@ -184,6 +220,7 @@ class Timelines:
             offsets=offsets,
             prediction_times=self.prediction_times[indices],
             index=None if self.index is None else self.index[indices],
+            subject_ids=None if self.subject_ids is None else self.subject_ids[indices],
         )
 
     def select_events(self, mask):
@@ -195,14 +232,20 @@ class Timelines:
         )
 
     def before_prediction(self):
-        """Mask of the events not after their patient's prediction time.
+        """Mask of the events usable at their sample's prediction time.
 
+        Events before the prediction time are usable, later ones never;
+        events at exactly the prediction time follow ``at_prediction_time``.
         Returns None when no event is late, so callers can skip the copy.
         """
         if np.isnan(self.prediction_times).all():
             return None
         limit = np.repeat(self.prediction_times, self.lengths)
-        on_time = ~(self.times > limit)  # NaN limits compare False: nothing is late
+        # NaN limits compare False: nothing is late.
+        if self.at_prediction_time == "include":
+            on_time = ~(self.times > limit)
+        else:
+            on_time = ~(self.times >= limit)
         return None if on_time.all() else on_time
 
     def up_to_prediction(self):
@@ -219,6 +262,8 @@ class Timelines:
             index=self.index,
             code_names=self.code_names,
             time_kind=self.time_kind,
+            subject_ids=self.subject_ids,
+            at_prediction_time=self.at_prediction_time,
         )
         fields.update(changes)
         return Timelines(presorted=True, **fields)
@@ -245,338 +290,6 @@ class Timelines:
         return f"Timelines(n_patients={len(self)}, n_events={self.n_events}, {kind})"
 
 
-# -- conversion ----------------------------------------------------------------
-def _is_number(value):
-    return isinstance(value, numbers.Real) and not isinstance(value, (bool, np.bool_))
-
-
-def _times_to_days(values, what="times"):
-    """Convert an object array of times to float days and report their kind."""
-    values = np.asarray(values, dtype=object)
-    if values.size == 0:
-        return np.zeros(0), None
-    numeric = np.fromiter((_is_number(v) for v in values), bool, len(values))
-    if numeric.all():
-        days = values.astype(np.float64)
-        bad = ~np.isfinite(days)
-        if bad.any():
-            raise ValueError(
-                f"{what} must be finite; got {values[bad][0]!r}. Remove events "
-                "without a time or give them one."
-            )
-        return days, "days"
-    if numeric.any():
-        raise ValueError(
-            f"{what} mix numbers (days) and dates, e.g. {values[numeric][0]!r} and "
-            f"{values[~numeric][0]!r}; use one kind for the whole dataset."
-        )
-    bad_type = [
-        v
-        for v in values
-        if not isinstance(v, (str, _dt.date, np.datetime64))
-        and v is not None
-        and not (isinstance(v, float) and np.isnan(v))
-        and v is not pd.NaT
-    ]
-    if bad_type:
-        raise TypeError(
-            f"{what} must be dates, datetimes, ISO date strings or numbers of days; "
-            f"got {bad_type[0]!r} of type {type(bad_type[0]).__name__}."
-        )
-    try:
-        parsed = pd.to_datetime(values, format="ISO8601")
-    except ValueError as exc:
-        if not any(word in str(exc).lower() for word in ("tz", "timezone", "utc")):
-            raise _parse_error(exc, what) from None
-        parsed = None  # different UTC offsets, or aware and naive values mixed
-    except (TypeError, OverflowError) as exc:
-        raise _parse_error(exc, what) from None
-    if parsed is None:
-        parsed = _parse_aware(values, what)
-    if parsed.tz is not None:
-        parsed = parsed.tz_convert("UTC").tz_localize(None)
-    missing = np.asarray(parsed.isna())
-    if missing.any():
-        raise ValueError(
-            f"{what} must not be missing; got {values[missing][0]!r}. Remove events "
-            "without a time or give them one."
-        )
-    seconds = parsed.to_numpy().astype("datetime64[s]").astype(np.int64)
-    return seconds / _DAY_SECONDS, "datetime"
-
-
-def _parse_error(exc, what):
-    reason = str(exc).splitlines()[0].replace(" You might want to try:", "")
-    return ValueError(
-        f"could not parse {what}: {reason.rstrip('. ')}. Use dates, datetimes or ISO "
-        "strings such as '2020-01-31'."
-    )
-
-
-# An ISO 8601 date and time with a UTC offset: "2020-03-29T02:30+02:00", "...Z".
-_AWARE_STRING = re.compile(
-    r"^\s*\d{4}-?\d{2}-?\d{2}[T ]\d{2}(:?\d{2}(:?\d{2}([.,]\d+)?)?)?\s*"
-    r"(Z|[+-]\d{2}(:?\d{2})?)\s*$",
-    re.IGNORECASE,
-)
-
-
-def _parse_aware(values, what):
-    """Parse timezone-aware times with different UTC offsets (e.g. either side of
-    a daylight saving change) as UTC; refuse a mix of aware and naive times,
-    which have no common clock."""
-    aware = np.zeros(len(values), dtype=bool)
-    naive = np.zeros(len(values), dtype=bool)
-    for i, v in enumerate(values):
-        if v is None or v is pd.NaT or (isinstance(v, float) and np.isnan(v)):
-            continue
-        if isinstance(v, str):
-            aware[i] = _AWARE_STRING.match(v) is not None
-        elif isinstance(v, _dt.datetime):
-            aware[i] = v.tzinfo is not None
-        elif isinstance(v, np.datetime64) and np.isnat(v):
-            continue
-        naive[i] = not aware[i]
-    if naive.any():
-        example = f", e.g. {values[aware][0]!r} and {values[naive][0]!r}" if aware.any() else ""
-        raise ValueError(
-            f"{what} mix timezone-aware and naive values{example}; make them all "
-            "aware or all naive."
-        )
-    try:
-        return pd.to_datetime(values, format="ISO8601", utc=True)
-    except (ValueError, TypeError, OverflowError) as exc:
-        raise _parse_error(exc, what) from None
-
-
-def _clean_codes(values):
-    """Codes as stripped strings; integers become strings, other types raise."""
-    codes = pd.Series(np.asarray(values, dtype=object), dtype=object)
-    types = codes.map(type)
-    is_int = types.map(lambda t: issubclass(t, numbers.Integral) and t is not bool)
-    is_str = types.map(lambda t: issubclass(t, str))
-    bad = ~(is_int | is_str)
-    if bad.any():
-        value = codes[bad].iloc[0]
-        raise TypeError(
-            "codes must be strings (integers are turned into strings); got "
-            f"{value!r} of type {type(value).__name__}. Remove events without a code."
-        )
-    codes[is_int] = codes[is_int].map(str)
-    codes = codes.str.strip()
-    empty = codes.str.len() == 0
-    if empty.any():
-        raise ValueError("codes must not be empty strings (after stripping whitespace).")
-    return codes.to_numpy(dtype=object)
-
-
-def _check_sequence(X):
-    if isinstance(X, (str, bytes)):
-        raise TypeError(
-            "X must be a sequence of patient timelines, not a single string; "
-            "wrap one patient's events as [[(time, code), ...]]."
-        )
-    if X is None or isinstance(X, numbers.Number):
-        raise TypeError(f"X must be a sequence of patient timelines; got {type(X).__name__}.")
-    if isinstance(X, np.ndarray) and (X.ndim != 1 or X.dtype != object):
-        raise TypeError(
-            "X must be a sequence of patient timelines (each a sequence of "
-            f"(time, code) pairs), not a {X.ndim}-D {X.dtype} array."
-        )
-    if isinstance(X, pd.DataFrame):
-        raise TypeError(
-            "X is a DataFrame; turn a long event table into timelines with "
-            "skmed2vec.events_to_timelines(events)."
-        )
-    if not hasattr(X, "__len__") or not hasattr(X, "__iter__"):
-        raise TypeError(f"X must be a sequence of patient timelines; got {type(X).__name__}.")
-
-
-def as_timelines(X, *, prediction_times=None):
-    """Convert patient timelines to a :class:`Timelines` container.
-
-    Parameters
-    ----------
-    X : sequence of timelines, pandas.Series of timelines, or Timelines
-        One timeline per patient; a timeline is a sequence of ``(time, code)``
-        pairs in any order. Times are dates, datetimes, pandas Timestamps,
-        ``np.datetime64``, ISO date strings, or numbers of days (one kind for the
-        whole dataset; timezone-aware values are converted to UTC). Codes are
-        strings; integers are turned into strings and surrounding whitespace is
-        stripped. A Series' index labels the patients in pandas output.
-    prediction_times : sequence, default=None
-        One prediction time per patient (same kind as the event times; None or
-        NaN for "after the last event"). Events after a patient's prediction
-        time are ignored when features are built. Ignored if ``X`` is already a
-        :class:`Timelines`, which carries its own.
-
-    Returns
-    -------
-    Timelines
-        The timelines in flat arrays, events sorted by time then code.
-
-    Raises
-    ------
-    TypeError
-        If ``X`` is not a sequence of timelines, or a time or code has an
-        unusable type.
-    ValueError
-        If an event is not a ``(time, code)`` pair, or a time or code is missing
-        or cannot be parsed.
-
-    Examples
-    --------
-    >>> from skmed2vec import as_timelines
-    >>> X = as_timelines(
-    ...     [[("2020-01-05", "I10"), ("2020-01-01", "E11.9")], []],
-    ...     prediction_times=["2020-01-03", None],
-    ... )
-    >>> X.to_list()[0][0][1], X.lengths.tolist()
-    ('E11.9', [2, 0])
-    """
-    if isinstance(X, Timelines):
-        return X
-    _check_sequence(X)
-    index = None
-    if isinstance(X, pd.Series):
-        index = X.index
-        X = X.tolist()
-    lengths = np.zeros(len(X), dtype=np.int64)
-    times, codes = [], []
-    for i, timeline in enumerate(X):
-        if isinstance(timeline, (str, bytes)) or not hasattr(timeline, "__iter__"):
-            raise TypeError(
-                f"timeline {i} must be a sequence of (time, code) pairs; got "
-                f"{type(timeline).__name__}."
-            )
-        n_before = len(times)
-        for event in timeline:
-            if isinstance(event, (str, bytes)) or not (
-                hasattr(event, "__len__") and len(event) == 2
-            ):
-                raise ValueError(
-                    f"timeline {i}: every event must be a (time, code) pair; got {event!r}."
-                )
-            times.append(event[0])
-            codes.append(event[1])
-        lengths[i] = len(times) - n_before
-    days, kind = _times_to_days(times)
-    pred = _prediction_times(prediction_times, len(lengths), kind)
-    offsets = np.concatenate([[0], np.cumsum(lengths)])
-    return Timelines(
-        _clean_codes(codes),
-        days,
-        offsets,
-        prediction_times=pred,
-        index=index,
-        time_kind=kind or "days",
-    )
-
-
-def _prediction_times(prediction_times, n, kind):
-    if prediction_times is None:
-        return None
-    values = np.asarray(prediction_times, dtype=object).reshape(-1)
-    if len(values) != n:
-        raise ValueError(
-            f"prediction_times must have one value per patient ({n}); got {len(values)}."
-        )
-    missing = np.array(
-        [v is None or v is pd.NaT or (_is_number(v) and np.isnan(v)) for v in values], dtype=bool
-    )
-    days = np.full(n, np.nan)
-    if (~missing).any():
-        parsed, pred_kind = _times_to_days(values[~missing], what="prediction_times")
-        if kind is not None and pred_kind != kind:
-            raise ValueError(
-                f"prediction_times are {pred_kind} but event times are {kind}; "
-                "use the same kind for both."
-            )
-        days[~missing] = parsed
-    return days
-
-
-def events_to_timelines(
-    events,
-    *,
-    subject_col="subject_id",
-    time_col="time",
-    code_col="code",
-    prediction_times=None,
-):
-    """Build timelines from a long event table (one row per event).
-
-    Parameters
-    ----------
-    events : pandas.DataFrame
-        One row per event. The default column names are MEDS's.
-    subject_col, time_col, code_col : str
-        Names of the patient, time and code columns.
-    prediction_times : mapping or pandas.Series, default=None
-        Prediction time per subject id; subjects without one use all their
-        events.
-
-    Returns
-    -------
-    X : Timelines
-        One timeline per subject, in the order of ``subject_ids``.
-    subject_ids : ndarray
-        The subject id of each timeline, sorted; use it to align labels.
-
-    Examples
-    --------
-    >>> import pandas as pd
-    >>> from skmed2vec import events_to_timelines
-    >>> events = pd.DataFrame({"subject_id": [7, 3, 7],
-    ...                        "time": ["2020-01-02", "2021-05-01", "2020-01-01"],
-    ...                        "code": ["I10", "J45", "E11.9"]})
-    >>> X, ids = events_to_timelines(events)
-    >>> ids.tolist(), X.lengths.tolist()
-    ([3, 7], [1, 2])
-    """
-    if not isinstance(events, pd.DataFrame):
-        raise TypeError(f"events must be a pandas DataFrame; got {type(events).__name__}.")
-    missing = [c for c in (subject_col, time_col, code_col) if c not in events.columns]
-    if missing:
-        raise ValueError(
-            f"events has no column {missing[0]!r}; its columns are "
-            f"{list(events.columns)}. Pass subject_col, time_col and code_col."
-        )
-    subjects = events[subject_col]
-    if subjects.isna().any():
-        raise ValueError(f"column {subject_col!r} has missing subject ids.")
-    patient, subject_ids = pd.factorize(subjects.to_numpy(), sort=True)
-    times = events[time_col]
-    if pd.api.types.is_datetime64_any_dtype(times):
-        if times.isna().any():
-            raise ValueError(f"column {time_col!r} has missing times.")
-        if getattr(times.dt, "tz", None) is not None:
-            times = times.dt.tz_convert("UTC").dt.tz_localize(None)
-        days = times.to_numpy().astype("datetime64[s]").astype(np.int64) / _DAY_SECONDS
-        kind = "datetime"
-    elif pd.api.types.is_numeric_dtype(times) and not pd.api.types.is_bool_dtype(times):
-        days = times.to_numpy(dtype=np.float64)
-        if not np.isfinite(days).all():
-            raise ValueError(f"column {time_col!r} has missing or infinite times.")
-        kind = "days"
-    else:
-        days, kind = _times_to_days(times.to_numpy(dtype=object))
-    codes = _clean_codes(events[code_col].to_numpy(dtype=object))
-    counts = np.bincount(patient, minlength=len(subject_ids))
-    order = np.lexsort((codes, days, patient))
-    offsets = np.concatenate([[0], np.cumsum(counts)])
-    pred = None
-    if prediction_times is not None:
-        lookup = pd.Series(prediction_times)
-        pred = _prediction_times(
-            lookup.reindex(subject_ids).astype(object).to_numpy(), len(subject_ids), kind
-        )
-    X = Timelines(
-        codes[order],
-        days[order],
-        offsets,
-        prediction_times=pred,
-        time_kind=kind or "days",
-        presorted=True,
-    )
-    return X, subject_ids
+# The builders live in their own module; they are re-exported here, where the
+# rest of the package has always imported them from.
+from ._inputs import as_timelines, events_to_timelines  # noqa: E402

@@ -1,15 +1,15 @@
 """CodeVocabulary: learn which codes get their own index."""
 
-from numbers import Integral, Real
+from numbers import Integral
 
 import numpy as np
 import pandas as pd
 from sklearn.base import BaseEstimator, TransformerMixin, _fit_context
-from sklearn.utils._param_validation import Interval, StrOptions
+from sklearn.utils._param_validation import Interval, RealNotInt, StrOptions
 from sklearn.utils.validation import check_is_fitted
 
 from ._base import UNKNOWN, TimelineEstimatorMixin
-from ._codes import ICD10_RULES, is_icd10, join_system, parents, split_system
+from ._codes import ICD_RULES, group_code, join_system, parents, split_system
 from ._timelines import as_timelines
 
 __all__ = ["CodeVocabulary"]
@@ -37,28 +37,38 @@ class CodeVocabulary(
         ``min_subjects=k`` no code seen in fewer than k patients is stored.
     max_codes : int, default=None
         Keep at most this many codes, the most frequent (ties by code).
-    grouping : {"icd10_category", "icd10_subcategory"}, dict or callable, default=None
-        Map codes to coarser groups before counting. The ICD-10 rules act on
-        the code part of bare codes and of ICD-10 systems (``ICD10``,
-        ``ICD10CM``, ...) and accept dotted or undotted codes: with
-        ``"icd10_category"`` ``E11.65`` and ``E1165`` become ``E11``; with
-        ``"icd10_subcategory"`` both become ``E11.6``. Codes of other systems
-        are left as they are. A dict maps full codes (with prefix) to groups;
-        codes missing from it are kept. A callable takes and returns a full code.
+    grouping : {"icd10_category", "icd10_subcategory", "icd9_category", \
+"icd_category"}, dict or callable, default=None
+        Map codes to coarser groups before counting. The ICD rules act on the
+        code part of ICD diagnosis codes only, dotted or undotted: codes whose
+        system is ICD-10 (``ICD10``, ``ICD10CM``, ``DIAGNOSIS//ICD//10``...) or
+        ICD-9-CM (``ICD9CM``, ``DIAGNOSIS//ICD//9``...), and bare codes with
+        the shape of one. With ``"icd10_category"`` ``E11.65`` and ``E1165``
+        become ``E11``; with ``"icd10_subcategory"`` both become ``E11.6``;
+        ``"icd9_category"`` gives the ICD-9-CM category (``250.01`` -> ``250``,
+        ``V45.81`` -> ``V45``, ``E880.1`` -> ``E880``); ``"icd_category"``
+        applies both, each to its own codes. Every other code (SNOMED, LOINC,
+        procedures...) is left as it is. A dict maps full codes (with prefix)
+        to groups, e.g. MEDS ``parent_codes`` or OMOP ancestors; codes missing
+        from it are kept. A callable takes and returns a full code.
     system : str, default=None
         System prefix added to bare codes, e.g. ``"ICD10CM"`` turns ``E11.9``
-        into ``ICD10CM:E11.9``; end it with ``"//"`` for MEDS style. Codes that
+        into ``ICD10CM:E11.9``; end it with ``"//"`` for MEDS style or ``"/"`` for
+        OMOP style (``"SNOMED/"``). Codes that
         already carry a prefix (``SYS:CODE`` or ``SYS//CODE``) keep theirs.
     handle_unknown : {"unknown", "ignore", "error"}, default="unknown"
         What ``transform`` does with codes outside the vocabulary: map them
         to ``"<UNK>"``, drop their events, or raise a ValueError naming them.
         Codes pruned at fit are not stored, so they too are outside the
         vocabulary; ``fit_transform`` maps them to ``"<UNK>"`` in every mode.
-    fallback_to_parent : bool, default=False
-        Before handling an unknown code, try its ancestors (the code part cut
-        one character at a time down to the three-character category, e.g.
-        ``E11.65`` -> ``E11.6`` -> ``E11``) and use the nearest one in the
-        vocabulary.
+    fallback_to_parent : bool or dict, default=False
+        Before handling an unknown code, try its ancestors and use the nearest
+        one in the vocabulary. ``True`` uses the ICD rule: the code part of an
+        ICD diagnosis code cut one character at a time down to its category
+        (``E11.65`` -> ``E11.6`` -> ``E11``); other codes have no ancestors by
+        rule. A dict maps a code to its parent code or to a list of ancestors,
+        nearest first (e.g. from :func:`~skmed2vec.read_meds_codes` or
+        :func:`~skmed2vec.read_omop_ancestors`); the ICD rule is then not used.
     verbose : int, default=0
         Print how many codes were kept and what share of events they cover.
 
@@ -99,17 +109,17 @@ class CodeVocabulary(
     _parameter_constraints = {
         "min_frequency": [
             Interval(Integral, 1, None, closed="left"),
-            Interval(Real, 0, 1, closed="right"),
+            Interval(RealNotInt, 0, 1, closed="right"),
         ],
         "min_subjects": [
             Interval(Integral, 1, None, closed="left"),
-            Interval(Real, 0, 1, closed="right"),
+            Interval(RealNotInt, 0, 1, closed="right"),
         ],
         "max_codes": [Interval(Integral, 1, None, closed="left"), None],
-        "grouping": [StrOptions(set(ICD10_RULES)), dict, callable, None],
+        "grouping": [StrOptions(set(ICD_RULES)), dict, callable, None],
         "system": [str, None],
         "handle_unknown": [StrOptions({"unknown", "ignore", "error"})],
-        "fallback_to_parent": ["boolean"],
+        "fallback_to_parent": ["boolean", dict],
         "verbose": ["verbose"],
     }
 
@@ -139,17 +149,15 @@ class CodeVocabulary(
         """Default system prefix, then grouping, for one distinct code."""
         system, sep, part = split_system(code)
         if system is None and self.system is not None:
-            if self.system.endswith(("//", ":")):
-                sep = "//" if self.system.endswith("//") else ":"
+            sep = next((s for s in ("//", ":", "/") if self.system.endswith(s)), None)
+            if sep is not None:
                 system = self.system[: -len(sep)]
             else:
                 system, sep = self.system, ":"
         grouping = self.grouping
-        if isinstance(grouping, str):
-            if is_icd10(system):
-                part = ICD10_RULES[grouping](part)
-            return join_system(system, sep, part)
         code = join_system(system, sep, part)
+        if isinstance(grouping, str):
+            return group_code(grouping, code)
         if isinstance(grouping, dict):
             return grouping.get(code, code)
         if callable(grouping):
@@ -192,6 +200,7 @@ class CodeVocabulary(
         self._fit(X)
         return self
 
+    @_fit_context(prefer_skip_nested_validation=True)
     def fit_transform(self, X, y=None):
         """Fit, then encode ``X``; pruned training codes map to ``"<UNK>"``.
 
@@ -204,12 +213,13 @@ class CodeVocabulary(
         return self._encode(X, groups, event_group, training=True)
 
     def _fit(self, X):
-        self._validate_params()
         X = _raw(as_timelines(X))
         # Codes are grouped once for all events; only those up to the
         # prediction times are counted.
         groups, event_group = self._grouped(X.codes)
-        counted, patient = event_group, X.patient_ids()
+        # Patients are subjects: several samples (prediction times) of one
+        # subject count once towards min_subjects.
+        counted, patient = event_group, X.subject_codes()[X.patient_ids()]
         on_time = X.before_prediction()
         if on_time is not None:
             counted, patient = counted[on_time], patient[on_time]
@@ -223,7 +233,7 @@ class CodeVocabulary(
         n_seen = int((counts > 0).sum())
 
         min_count = _threshold(self.min_frequency, counted.size)
-        min_subj = _threshold(self.min_subjects, len(X))
+        min_subj = _threshold(self.min_subjects, X.n_subjects)
         keep = (counts >= min_count) & (subjects >= min_subj) & (groups != UNKNOWN)
         kept = np.flatnonzero(keep)
         kept = kept[np.argsort(-counts[kept], kind="stable")]
@@ -274,9 +284,12 @@ class CodeVocabulary(
             (self.vocabulary_.get(c, -1) for c in distinct), np.int64, len(distinct)
         )
         missing = index < 0
-        if self.fallback_to_parent and missing.any():
+        if self.fallback_to_parent is not False and missing.any():
+            ancestors = _ancestors(self.fallback_to_parent)
             for i in np.flatnonzero(missing):
-                found = [self.vocabulary_[p] for p in parents(distinct[i]) if p in self.vocabulary_]
+                found = [
+                    self.vocabulary_[p] for p in ancestors(distinct[i]) if p in self.vocabulary_
+                ]
                 if found:
                     index[i] = found[0]
             missing = index < 0
@@ -308,6 +321,18 @@ class CodeVocabulary(
         self : CodeVocabulary
         """
         return self
+
+
+def _ancestors(fallback):
+    """Function giving the ancestors of a code, nearest first."""
+    if not isinstance(fallback, dict):
+        return parents
+
+    def lookup(code):
+        found = fallback.get(code, ())
+        return [found] if isinstance(found, str) else list(found)
+
+    return lookup
 
 
 def _raw(X):

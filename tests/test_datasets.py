@@ -48,16 +48,18 @@ def test_cohort_fields_are_consistent(cohort):
     assert pd.api.types.is_datetime64_any_dtype(events["time"])
     np.testing.assert_array_equal(cohort.subject_ids, np.arange(2000))
     np.testing.assert_array_equal(X.lengths, events.groupby("subject_id").size())
-    np.testing.assert_array_equal(X.index, cohort.subject_ids)
+    assert X.index.names == ["subject_id", "prediction_time"]
+    np.testing.assert_array_equal(X.index.get_level_values(0), cohort.subject_ids)
+    np.testing.assert_array_equal(
+        X.index.get_level_values(1), cohort.prediction_times.reindex(cohort.subject_ids)
+    )
     # Prediction times in X are the Series' dates as days since 1970.
     expected = (
         cohort.prediction_times.reindex(cohort.subject_ids) - pd.Timestamp("1970-01-01")
     ) / pd.Timedelta(days=1)
     np.testing.assert_allclose(X.prediction_times, expected.to_numpy())
     # Events are sorted, times are real dates from 2010 on.
-    assert events.equals(
-        events.sort_values(["subject_id", "time", "code"], ignore_index=True)
-    )
+    assert events.equals(events.sort_values(["subject_id", "time", "code"], ignore_index=True))
     assert events["time"].min() >= pd.Timestamp("2010-01-01")
     assert events["time"].max() < pd.Timestamp("2020-01-01")
 
@@ -102,9 +104,7 @@ def test_cohort_groups(cohort):
 
 
 def test_cohort_custom_sizes():
-    data = make_cohort(
-        50, n_groups=20, codes_per_group=12, n_background=100, random_state=0
-    )
+    data = make_cohort(50, n_groups=20, codes_per_group=12, n_background=100, random_state=0)
     assert len(data.groups) == 240
     assert data.groups["E11.07"] == "E11"
     assert len(data.risk_groups) == 5
@@ -137,9 +137,9 @@ def test_cohort_outcome_code_only_after_prediction_time(cohort):
     # Other future events exist too, and X marks them as past the prediction time.
     later = (events["time"] > pred) & ~outcome
     assert later.any()
-    assert (
-        cohort.X.times > np.repeat(cohort.X.prediction_times, cohort.X.lengths)
-    ).sum() == (events["time"] > pred).sum()
+    assert (cohort.X.times > np.repeat(cohort.X.prediction_times, cohort.X.lengths)).sum() == (
+        events["time"] > pred
+    ).sum()
 
 
 def test_cohort_recent_history_predicts_better(cohort):
@@ -154,9 +154,7 @@ def test_cohort_recent_history_predicts_better(cohort):
     cv = StratifiedKFold(5, shuffle=True, random_state=0)
 
     def auroc(features):
-        scores = cross_val_score(
-            LogisticRegression(), features, cohort.y, cv=cv, scoring="roc_auc"
-        )
+        scores = cross_val_score(LogisticRegression(), features, cohort.y, cv=cv, scoring="roc_auc")
         return scores.mean()
 
     recent_auc = auroc(counts(risk & recent))
@@ -265,9 +263,7 @@ def test_synthea_errors(tmp_path):
         load_synthea_modules(tmp_path)
     with pytest.raises(ValueError, match="unknown Synthea table 'labs'"):
         load_synthea_events(tmp_path, tables=["labs"])
-    _write(
-        tmp_path, "allergies.csv", "START,PATIENT,DESCRIPTION\n2015-03-01,p1,Mould\n"
-    )
+    _write(tmp_path, "allergies.csv", "START,PATIENT,DESCRIPTION\n2015-03-01,p1,Mould\n")
     with pytest.raises(ValueError, match="no code column.*CODE"):
         load_synthea_events(tmp_path, tables=["allergies"])
     _write(tmp_path, "code_to_module.csv", "module,system,code\na,SNOMED-CT,1\n")

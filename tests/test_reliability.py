@@ -5,11 +5,7 @@ names the problem (never an IndexError, KeyError or RuntimeError from deep
 inside numpy or torch); usable but unusual input must give finite output.
 """
 
-import datetime as dt
-import re
-
 import numpy as np
-import pandas as pd
 import pytest
 import torch
 from sklearn.exceptions import NotFittedError
@@ -68,113 +64,6 @@ def _finite_rows(features, n):
     return features
 
 
-# -- bad input ---------------------------------------------------------------------
-class _Opaque:
-    pass
-
-
-BAD_INPUTS = [
-    # X itself
-    pytest.param("E11.9", TypeError, "single string", id="X-bare-string"),
-    pytest.param(b"E11.9", TypeError, "single string", id="X-bytes"),
-    pytest.param(None, TypeError, "got NoneType", id="X-None"),
-    pytest.param(3, TypeError, "got int", id="X-int"),
-    pytest.param(2.5, TypeError, "got float", id="X-float"),
-    pytest.param(np.zeros((3, 2)), TypeError, "2-D float64 array", id="X-2d-numeric"),
-    pytest.param(np.zeros(3), TypeError, "1-D float64 array", id="X-1d-numeric"),
-    pytest.param(
-        pd.DataFrame({"time": [0], "code": ["A"]}),
-        TypeError,
-        "events_to_timelines",
-        id="X-dataframe",
-    ),
-    pytest.param((t for t in BASE), TypeError, "got generator", id="X-generator"),
-    # timelines
-    pytest.param([5], TypeError, "timeline 0 must be a sequence", id="timeline-int"),
-    pytest.param([None], TypeError, "timeline 0 must be a sequence", id="timeline-None"),
-    pytest.param(
-        [[(0, "A")], "E11.9"], TypeError, "timeline 1 must be a sequence", id="timeline-string"
-    ),
-    # events
-    pytest.param([[(0, "A", 1)]], ValueError, "(time, code) pair", id="event-3-tuple"),
-    pytest.param([[(0,)]], ValueError, "(time, code) pair", id="event-1-tuple"),
-    pytest.param([[(0, "A"), "E11.9"]], ValueError, "(time, code) pair", id="event-string"),
-    pytest.param([[5]], ValueError, "(time, code) pair", id="event-number"),
-    pytest.param([[(0, "A")], [None]], ValueError, "timeline 1", id="event-None"),
-    # times
-    pytest.param([[(None, "A")]], ValueError, "must not be missing", id="time-None"),
-    pytest.param([[(np.nan, "A")]], ValueError, "must be finite", id="time-NaN"),
-    pytest.param([[(np.inf, "A")]], ValueError, "must be finite", id="time-inf"),
-    pytest.param([[(pd.NaT, "A")]], ValueError, "must not be missing", id="time-NaT"),
-    pytest.param(
-        [[("2020-01-01", "A"), (pd.NaT, "B")]],
-        ValueError,
-        "must not be missing",
-        id="time-date-and-NaT",
-    ),
-    pytest.param(
-        [[(np.datetime64("NaT"), "A"), ("2020-01-01", "B")]],
-        ValueError,
-        "must not be missing",
-        id="time-datetime64-NaT",
-    ),
-    pytest.param(
-        [[("yesterday", "A")]], ValueError, "could not parse times", id="time-unparseable"
-    ),
-    pytest.param([[("31/01/2020", "A")]], ValueError, "could not parse times", id="time-non-iso"),
-    pytest.param(
-        [[("2020-02-30", "A")]], ValueError, "could not parse times", id="time-impossible-date"
-    ),
-    pytest.param(
-        [[(pd.Timestamp("2020-01-01", tz="UTC"), "A"), (pd.Timestamp("2020-01-02"), "B")]],
-        ValueError,
-        "timezone-aware and naive",
-        id="time-mixed-tz-timestamps",
-    ),
-    pytest.param(
-        [[("2020-01-01T08:00+01:00", "A"), ("2020-01-02T08:00", "B")]],
-        ValueError,
-        "timezone-aware and naive",
-        id="time-mixed-tz-strings",
-    ),
-    pytest.param(
-        [[(dt.date(2020, 1, 1), "A"), (dt.datetime(2020, 1, 2, tzinfo=dt.UTC), "B")]],
-        ValueError,
-        "timezone-aware and naive",
-        id="time-mixed-tz-date-datetime",
-    ),
-    pytest.param(
-        [[(0, "A"), ("2020-01-01", "B")]],
-        ValueError,
-        "mix numbers (days) and dates",
-        id="time-days-and-dates",
-    ),
-    pytest.param([[(True, "A")]], TypeError, "got True of type bool", id="time-bool"),
-    pytest.param([[(_Opaque(), "A")]], TypeError, "of type _Opaque", id="time-object"),
-    # codes
-    pytest.param([[(0, None)]], TypeError, "got None", id="code-None"),
-    pytest.param([[(0, "A"), (1, np.nan)]], TypeError, "got nan", id="code-NaN"),
-    pytest.param([[(0, 1.5)]], TypeError, "got 1.5 of type float", id="code-float"),
-    pytest.param([[(0, True)]], TypeError, "of type bool", id="code-bool"),
-    pytest.param([[(0, "")]], ValueError, "must not be empty", id="code-empty"),
-    pytest.param([[(0, " \t")]], ValueError, "must not be empty", id="code-whitespace-only"),
-]
-
-
-@pytest.mark.parametrize("entry", list(FITTERS))
-@pytest.mark.parametrize(("X", "error", "fragment"), BAD_INPUTS)
-def test_bad_input_fails_loudly_at_fit(entry, X, error, fragment):
-    with pytest.raises(error, match=re.escape(fragment)):
-        FITTERS[entry](X)
-
-
-@pytest.mark.parametrize("entry", ["vocabulary", "embedder", "pipeline"])
-@pytest.mark.parametrize(("X", "error", "fragment"), BAD_INPUTS)
-def test_bad_input_fails_loudly_at_transform(fitted, entry, X, error, fragment):
-    with pytest.raises(error, match=re.escape(fragment)):
-        fitted[entry](X)
-
-
 # -- empty input -------------------------------------------------------------------
 @pytest.mark.parametrize("entry", list(FITTERS))
 @pytest.mark.parametrize("X", [[], [[], []]], ids=["no-timelines", "all-timelines-empty"])
@@ -220,91 +109,6 @@ def test_unknown_codes_only_after_ignore_give_zero_rows():
     vocabulary = CodeVocabulary(handle_unknown="ignore").fit(BASE)
     model = make_pipeline(vocabulary, embedder()).fit(BASE)
     np.testing.assert_array_equal(model.transform([[(0, "NEW"), (1, "OTHER")]]), 0)
-
-
-# -- times that are unusual but usable ----------------------------------------------
-FAR_DATES = {
-    "iso-strings": [[("1800-01-01", "A"), ("2200-01-01", "B")], [("1800-06-01", "A")]],
-    "datetime-objects": [
-        [(dt.date(1800, 1, 1), "A"), (dt.datetime(2200, 1, 1, 12), "B")],
-        [(dt.datetime(1800, 6, 1), "A")],
-    ],
-    "timestamps": [
-        [(pd.Timestamp("1800-01-01"), "A"), (pd.Timestamp("2200-01-01"), "B")],
-        [(pd.Timestamp("1800-06-01"), "A")],
-    ],
-    "datetime64": [
-        [(np.datetime64("1800-01-01"), "A"), (np.datetime64("2200-01-01T12:00"), "B")],
-        [(np.datetime64("1800-06-01"), "A")],
-    ],
-}
-
-
-@pytest.mark.parametrize("X", list(FAR_DATES.values()), ids=list(FAR_DATES))
-def test_years_1800_and_2200_are_accepted(X):
-    timelines = as_timelines(X)
-    assert timelines.time_kind == "datetime"
-    # Days since 1970-01-01: 1800 and 2200 lie outside the nanosecond Timestamp range.
-    assert timelines.times.min() == pytest.approx(-62091.0)
-    assert timelines.times.max() == pytest.approx(84006.0, abs=1)
-    emb = embedder().fit(X)
-    assert np.isfinite(emb.loss_curve_).all()
-    _finite_rows(emb.transform(X), 2)
-    _finite_rows(pipeline().fit(X * 2, [0, 1, 1, 0]).predict_proba(X), 2)
-
-
-def test_timezone_aware_times_with_different_offsets_are_the_same_clock():
-    # Either side of a daylight saving change, and two different zones.
-    paris = [("2020-03-28T12:00+01:00", "A"), ("2020-03-29T12:00+02:00", "B")]
-    utc = [("2020-03-28T11:00Z", "A"), ("2020-03-29T10:00Z", "B")]
-    objects = [
-        (pd.Timestamp("2020-03-28 12:00", tz="Europe/Paris"), "A"),
-        (pd.Timestamp("2020-03-29 06:00", tz="America/New_York"), "B"),
-    ]
-    expected = as_timelines([utc]).times
-    np.testing.assert_array_equal(as_timelines([paris]).times, expected)
-    np.testing.assert_array_equal(as_timelines([objects]).times, expected)
-    np.testing.assert_allclose(np.diff(expected), [23 / 24])
-
-
-def test_prediction_times_of_another_kind_raise():
-    with pytest.raises(ValueError, match="prediction_times are datetime but event times are days"):
-        as_timelines([[(0, "A")]], prediction_times=["2020-01-01"])
-    with pytest.raises(ValueError, match="one value per patient"):
-        as_timelines([[(0, "A")]], prediction_times=[1, 2])
-
-
-# -- codes that are unusual but usable ---------------------------------------------
-def test_integer_codes_become_strings():
-    X = [[(0, 250), (1, "250"), (2, np.int64(250)), (3, "I10")], [(0, 401)]]
-    vocabulary = CodeVocabulary().fit(X)
-    assert vocabulary.codes_.tolist() == ["<UNK>", "250", "401", "I10"]
-    assert vocabulary.code_counts_.tolist() == [0, 3, 1, 1]
-    emb = embedder().fit(X)
-    np.testing.assert_array_equal(emb.transform([[(0, 250)]]), emb.transform([[(0, "250")]]))
-
-
-def test_whitespace_around_codes_is_stripped():
-    X = [[(0, " E11.9 "), (1, "E11.9"), (2, "E11.9\t"), (3, "\nI10")]]
-    vocabulary = CodeVocabulary().fit(X)
-    assert vocabulary.codes_.tolist() == ["<UNK>", "E11.9", "I10"]
-    assert vocabulary.code_counts_.tolist() == [0, 3, 1]
-    emb = embedder().fit(X)
-    stripped = emb.transform([[(0, " E11.9 ")]])
-    np.testing.assert_array_equal(stripped, emb.transform([[(0, "E11.9")]]))
-
-
-def test_duplicate_events_are_kept_and_counted():
-    X = [[(0, "A"), (0, "A"), (0, "A"), (1, "B")], [(0, "A"), (2, "B")]]
-    vocabulary = CodeVocabulary().fit(X)
-    assert dict(zip(vocabulary.codes_, vocabulary.code_counts_)) == {"<UNK>": 0, "A": 4, "B": 2}
-    assert dict(zip(vocabulary.codes_, vocabulary.subject_counts_)) == {"<UNK>": 0, "A": 2, "B": 2}
-    emb = embedder(aggregation="mean").fit(X)
-    assert emb.code_counts_[emb.vocabulary_["A"]] == 4
-    assert as_timelines(X).lengths.tolist() == [4, 2]
-    # A duplicate weighs as much as it occurs in the patient's mean.
-    a, b = emb.code_vectors_[emb.vocabulary_["A"]], emb.code_vectors_[emb.vocabulary_["B"]]
-    np.testing.assert_allclose(emb.transform(X[:1])[0], (3 * a + b) / 4, rtol=1e-6)
 
 
 def test_reversed_timelines_give_the_same_model_and_features():
@@ -384,48 +188,6 @@ def test_unavailable_device_raises_value_error(device, available):
         pytest.skip(f"{device} is available here")
     with pytest.raises(ValueError, match=f"device='{device}' was requested but .* not available"):
         embedder(device=device).fit(BASE)
-
-
-BAD_VOCABULARY_PARAMS = [
-    ({"min_frequency": 0}, "min_frequency"),
-    ({"min_frequency": 1.5}, "min_frequency"),
-    ({"min_subjects": -1}, "min_subjects"),
-    ({"min_subjects": 1.5}, "min_subjects"),
-    ({"max_codes": 0}, "max_codes"),
-    ({"max_codes": True}, "max_codes.*not a bool"),
-    ({"min_frequency": True}, "min_frequency.*not a bool"),
-    ({"handle_unknown": "drop"}, "handle_unknown"),
-    ({"grouping": "icd9"}, "grouping"),
-    ({"system": 10}, "system"),
-]
-
-
-@pytest.mark.parametrize(
-    ("params", "name"),
-    BAD_VOCABULARY_PARAMS,
-    ids=[f"{k}={v!r}" for p, _ in BAD_VOCABULARY_PARAMS for k, v in p.items()],
-)
-def test_out_of_range_vocabulary_parameters_raise(params, name):
-    with pytest.raises(ValueError, match=name):
-        CodeVocabulary(**params).fit(BASE)
-    with pytest.raises(ValueError, match=name):
-        pipeline(CodeVocabulary(**params)).fit(BASE, Y)
-
-
-@pytest.mark.parametrize(
-    "params",
-    [{"min_frequency": 100}, {"min_subjects": 13}, {"min_subjects": 1.0, "min_frequency": 0.5}],
-)
-def test_pruning_every_code_raises_naming_the_thresholds(params):
-    with pytest.raises(ValueError, match="min_frequency=.*min_subjects=.*no code is left"):
-        CodeVocabulary(**params).fit(BASE)
-    with pytest.raises(ValueError, match="lower the thresholds"):
-        pipeline(CodeVocabulary(**params)).fit(BASE, Y)
-
-
-def test_a_grouping_that_returns_no_code_raises():
-    with pytest.raises(ValueError, match="grouping returned None"):
-        CodeVocabulary(grouping=lambda code: None).fit(BASE)
 
 
 # -- not fitted ----------------------------------------------------------------------

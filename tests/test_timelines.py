@@ -3,8 +3,16 @@ import datetime as dt
 import numpy as np
 import pandas as pd
 import pytest
+from sklearn.pipeline import make_pipeline
 
-from skmed2vec import Timelines, as_timelines, events_to_timelines
+from skmed2vec import (
+    CodeVocabulary,
+    TemporalMed2VecEmbedder,
+    Timelines,
+    as_timelines,
+    events_to_timelines,
+)
+from skmed2vec.datasets import make_cohort
 
 
 def test_flat_arrays_sorted_within_patient():
@@ -54,10 +62,15 @@ def test_indexing_keeps_prediction_times_and_index():
     assert X[np.array([1]), ...].to_list() == [[(1.0, "B"), (2.0, "C")]]
 
 
-def test_up_to_prediction_drops_later_events():
-    X = as_timelines([[(0, "A"), (5, "B"), (10, "C")], [(1, "D")]], prediction_times=[5, None])
-    cut = X.up_to_prediction()
-    assert cut.to_list() == [[(0.0, "A"), (5.0, "B")], [(1.0, "D")]]
+def test_up_to_prediction_drops_later_events_and_by_default_those_at_the_time():
+    timelines = [[(0, "A"), (5, "B"), (10, "C")], [(1, "D")]]
+    X = as_timelines(timelines, prediction_times=[5, None])
+    assert X.at_prediction_time == "exclude"
+    assert X.up_to_prediction().to_list() == [[(0.0, "A")], [(1.0, "D")]]
+    X = as_timelines(timelines, prediction_times=[5, None], at_prediction_time="include")
+    assert X.up_to_prediction().to_list() == [[(0.0, "A"), (5.0, "B")], [(1.0, "D")]]
+    # The rule travels with the samples through cross-validation splits.
+    assert X[[0]].at_prediction_time == "include"
 
 
 def test_prediction_time_kind_must_match():
@@ -88,3 +101,64 @@ def test_events_to_timelines_custom_columns():
     assert X.codes.tolist() == ["1", "X"]
     with pytest.raises(ValueError, match="no column 'subject_id'"):
         events_to_timelines(events)
+
+
+# -- leakage -------------------------------------------------------------------------
+def _leakage_setup():
+    cohort = make_cohort(80, n_background=20, years=2, random_state=1)
+    events = cohort.events
+    end = cohort.prediction_times
+    # Two prediction times per subject, so each subject has events after its first one.
+    labels = pd.concat(
+        [
+            pd.DataFrame({"prediction_time": end - pd.Timedelta(days=300)}),
+            pd.DataFrame({"prediction_time": end}),
+        ]
+    ).reset_index()
+    return events, labels
+
+
+def _features(events, labels, model=None):
+    X, _ = events_to_timelines(events, prediction_times=labels)
+    if model is None:
+        model = make_pipeline(
+            CodeVocabulary(),
+            TemporalMed2VecEmbedder(
+                embed_dim=8, epochs=1, aggregation=["recency", "mean", "max"], random_state=0
+            ),
+        ).fit(X)
+    return model.transform(X), model
+
+
+def test_events_after_a_prediction_time_never_reach_its_row():
+    events, labels = _leakage_setup()
+    base, model = _features(events, labels)
+    sample = 3  # subject 3, cut 300 days before the end of its history
+    subject, cut = labels.loc[sample, "subject_id"], labels.loc[sample, "prediction_time"]
+    own = events["subject_id"] == subject
+    after = np.flatnonzero(own & (events["time"] >= cut))
+    before = np.flatnonzero(own & (events["time"] < cut))
+    assert after.size >= 5 and before.size >= 5  # the test has something to move
+    other_code = events["code"].iloc[0]
+    for row in after:
+        changed = events.copy()
+        changed.loc[row, "code"] = other_code if events.loc[row, "code"] != other_code else "Z"
+        changed_time = events.copy()
+        changed_time.loc[row, "time"] = cut + pd.Timedelta(days=1)
+        deleted = events.drop(index=row)
+        for variant in (changed, changed_time, deleted):
+            features, _ = _features(variant, labels, model)
+            np.testing.assert_array_equal(features[sample], base[sample])
+    # The same model refitted without any event after the cut gives the same row
+    # for the sample: fitting never saw them either.
+    trimmed = events.drop(index=after)
+    labels_one = labels.iloc[[sample]]
+    refit = _features(trimmed, labels_one)[0]
+    again = _features(events, labels_one)[0]
+    np.testing.assert_array_equal(refit, again)
+    # Changing one event before the cut changes the row.
+    for row in before[:3]:
+        changed = events.copy()
+        changed.loc[row, "code"] = other_code if events.loc[row, "code"] != other_code else "Z"
+        features, _ = _features(changed, labels, model)
+        assert not np.array_equal(features[sample], base[sample])

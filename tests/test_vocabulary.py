@@ -1,7 +1,9 @@
 import numpy as np
 import pytest
+from sklearn.linear_model import LogisticRegression
+from sklearn.pipeline import make_pipeline
 
-from skmed2vec import CodeVocabulary, as_timelines
+from skmed2vec import CodeVocabulary, TemporalMed2VecEmbedder, as_timelines
 
 X = [
     [(0, "E11.65"), (1, "E1165"), (2, "I10"), (3, "I10")],
@@ -118,3 +120,114 @@ def test_verbose_reports_coverage(capsys):
 def test_set_output_pandas_passes_timelines_through():
     vocab = CodeVocabulary().set_output(transform="pandas").fit(X)
     assert vocab.transform(X).is_encoded
+
+
+# -- parameters ----------------------------------------------------------------------
+BASE = [
+    [(0, "A"), (1, "B"), (2, "C")],
+    [(0, "A"), (3, "B"), (9, "D")],
+    [(1, "C"), (2, "D")],
+    [(0, "B"), (5, "A"), (6, "C")],
+] * 3
+Y = np.array([0, 1] * 6)
+
+
+def pipeline(vocabulary):
+    embedder = TemporalMed2VecEmbedder(embed_dim=4, epochs=1, random_state=0)
+    return make_pipeline(vocabulary, embedder, LogisticRegression())
+
+
+BAD_VOCABULARY_PARAMS = [
+    ({"min_frequency": 0}, "min_frequency"),
+    ({"min_frequency": 1.5}, "min_frequency"),
+    ({"min_subjects": -1}, "min_subjects"),
+    ({"min_subjects": 1.5}, "min_subjects"),
+    ({"max_codes": 0}, "max_codes"),
+    ({"max_codes": True}, "max_codes.*not a bool"),
+    ({"min_frequency": True}, "min_frequency.*not a bool"),
+    ({"handle_unknown": "drop"}, "handle_unknown"),
+    ({"grouping": "icd9"}, "grouping"),
+    ({"system": 10}, "system"),
+]
+
+
+@pytest.mark.parametrize(
+    ("params", "name"),
+    BAD_VOCABULARY_PARAMS,
+    ids=[f"{k}={v!r}" for p, _ in BAD_VOCABULARY_PARAMS for k, v in p.items()],
+)
+def test_out_of_range_vocabulary_parameters_raise(params, name):
+    with pytest.raises(ValueError, match=name):
+        CodeVocabulary(**params).fit(BASE)
+    with pytest.raises(ValueError, match=name):
+        pipeline(CodeVocabulary(**params)).fit(BASE, Y)
+
+
+@pytest.mark.parametrize(
+    "params",
+    [{"min_frequency": 100}, {"min_subjects": 13}, {"min_subjects": 1.0, "min_frequency": 0.5}],
+)
+def test_pruning_every_code_raises_naming_the_thresholds(params):
+    with pytest.raises(ValueError, match="min_frequency=.*min_subjects=.*no code is left"):
+        CodeVocabulary(**params).fit(BASE)
+    with pytest.raises(ValueError, match="lower the thresholds"):
+        pipeline(CodeVocabulary(**params)).fit(BASE, Y)
+
+
+def test_a_grouping_that_returns_no_code_raises():
+    with pytest.raises(ValueError, match="grouping returned None"):
+        CodeVocabulary(grouping=lambda code: None).fit(BASE)
+
+
+# -- code formats and groupings --------------------------------------------------------
+def test_icd10_grouping_leaves_other_systems_unchanged():
+    X = [
+        [(0, "15777000"), (1, "157141000119108"), (2, "SNOMED/195662009")],
+        [(0, "E11.65"), (1, "ICD10CM//E1165"), (2, "DIAGNOSIS//ICD//10//E1165")],
+    ]
+    vocab = CodeVocabulary(grouping="icd10_category").fit(X)
+    assert sorted(vocab.codes_.tolist()[1:]) == [
+        "157141000119108",
+        "15777000",
+        "DIAGNOSIS//ICD//10//E11",
+        "E11",
+        "ICD10CM//E11",
+        "SNOMED/195662009",
+    ]
+
+
+def test_icd9_grouping_for_mimic_codes():
+    X = [[(0, "DIAGNOSIS//ICD//9//25001"), (1, "DIAGNOSIS//ICD//9//25060"), (2, "LAB//1//mg")]]
+    vocab = CodeVocabulary(grouping="icd9_category").fit(X)
+    assert dict(zip(vocab.codes_, vocab.code_counts_)) == {
+        "<UNK>": 0,
+        "DIAGNOSIS//ICD//9//250": 2,
+        "LAB//1//mg": 1,
+    }
+
+
+def test_fallback_to_parent_uses_a_mapping_for_other_systems():
+    X = [[(0, "SNOMED/1"), (1, "SNOMED/2")], [(0, "SNOMED/1")]]
+    vocab = CodeVocabulary(
+        min_subjects=2, fallback_to_parent={"SNOMED/9": ["SNOMED/8", "SNOMED/1"]}
+    )
+    vocab.fit(X)
+    encoded = vocab.transform([[(0, "SNOMED/9"), (1, "SNOMED/7")]])
+    assert encoded.decoded_codes().tolist() == ["SNOMED/1", "<UNK>"]
+    # A SNOMED code has no parents by the ICD rule: cutting digits off would be wrong.
+    rule = CodeVocabulary(fallback_to_parent=True).fit([[(0, "1577700")]])
+    assert rule.transform([[(0, "15777000")]]).decoded_codes().tolist() == ["<UNK>"]
+
+
+def test_system_prefix_in_omop_style():
+    vocab = CodeVocabulary(system="SNOMED/").fit([[(0, "195662009"), (1, "LOINC/4548-4")]])
+    assert sorted(vocab.codes_.tolist()) == ["<UNK>", "LOINC/4548-4", "SNOMED/195662009"]
+
+
+def test_proportions_are_floats_and_fit_transform_validates():
+    # 1.0 is a share (every training event), 1 a count.
+    with pytest.raises(ValueError, match="no code is left"):
+        CodeVocabulary(min_frequency=1.0).fit(BASE)
+    assert len(CodeVocabulary(min_frequency=1).fit(BASE).codes_) == 5
+    with pytest.raises(ValueError, match="min_frequency"):
+        CodeVocabulary(min_frequency=0).fit_transform(BASE)

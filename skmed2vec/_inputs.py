@@ -1,0 +1,648 @@
+"""Building Timelines: from sequences of (time, code) pairs or from a long event table."""
+
+import datetime as _dt
+import logging
+import numbers
+import re
+
+import numpy as np
+import pandas as pd
+from sklearn.utils._param_validation import StrOptions, validate_params
+
+from ._timelines import AT_PREDICTION_TIME, Timelines
+
+__all__ = ["as_timelines", "events_to_timelines"]
+
+logger = logging.getLogger("skmed2vec")
+
+_DAY_SECONDS = 86400.0
+#: What ``events_to_timelines`` does with rows without a time (MEDS static rows).
+STATIC_EVENTS = ("first", "drop", "error")
+# Static rows go this long (one second, in days) before a prediction time that
+# precedes the subject's first timed event, so they are before every prediction time.
+_STATIC_LEAD = 1.0 / _DAY_SECONDS
+_PREDICTION_COL = "prediction_time"
+
+
+# -- missing values and where they are ---------------------------------------------
+def _is_number(value):
+    return isinstance(value, numbers.Real) and not isinstance(value, (bool, np.bool_))
+
+
+def _is_missing(value):
+    return (
+        value is None
+        or value is pd.NaT
+        or value is pd.NA
+        or (isinstance(value, float) and np.isnan(value))
+        or (isinstance(value, np.floating) and np.isnan(value))
+        or (isinstance(value, np.datetime64) and np.isnat(value))
+    )
+
+
+def _missing_mask(values):
+    return np.fromiter((_is_missing(v) for v in values), bool, len(values))
+
+
+def _at(where, position):
+    """Describe the place of element ``position`` (e.g. "at row 3 (subject 7)")."""
+    return "" if where is None else f" {where(int(position))}"
+
+
+# -- times ---------------------------------------------------------------------------
+def _times_to_days(values, what="times", where=None):
+    """Convert an object array of times (none missing) to float days and their kind.
+
+    ``where(position)`` describes the place of a bad value in an error message.
+    """
+    values = np.asarray(values, dtype=object)
+    if values.size == 0:
+        return np.zeros(0), None
+    missing = _missing_mask(values)
+    if missing.any():
+        first = np.flatnonzero(missing)[0]
+        raise ValueError(
+            f"{what} must not be missing; got {values[first]!r}{_at(where, first)}. "
+            "Remove events without a time or give them one."
+        )
+    numeric = np.fromiter((_is_number(v) for v in values), bool, len(values))
+    if numeric.all():
+        days = values.astype(np.float64)
+        bad = ~np.isfinite(days)
+        if bad.any():
+            first = np.flatnonzero(bad)[0]
+            raise ValueError(
+                f"{what} must be finite; got {values[first]!r}{_at(where, first)}. "
+                "Remove events without a time or give them one."
+            )
+        return days, "days"
+    if numeric.any():
+        number, date = np.flatnonzero(numeric)[0], np.flatnonzero(~numeric)[0]
+        raise ValueError(
+            f"{what} mix numbers (days) and dates, e.g. {values[number]!r}"
+            f"{_at(where, number)} and {values[date]!r}{_at(where, date)}; use one kind "
+            "for the whole dataset."
+        )
+    bad_type = np.fromiter(
+        (not isinstance(v, (str, _dt.date, np.datetime64)) for v in values), bool, len(values)
+    )
+    if bad_type.any():
+        first = np.flatnonzero(bad_type)[0]
+        value = values[first]
+        raise TypeError(
+            f"{what} must be dates, datetimes, ISO date strings or numbers of days; "
+            f"got {value!r} of type {type(value).__name__}{_at(where, first)}."
+        )
+    try:
+        parsed = pd.to_datetime(values, format="ISO8601")
+    except ValueError as exc:
+        if not any(word in str(exc).lower() for word in ("tz", "timezone", "utc")):
+            raise _parse_error(exc, what, values, where) from None
+        parsed = None  # different UTC offsets, or aware and naive values mixed
+    except (TypeError, OverflowError) as exc:
+        raise _parse_error(exc, what, values, where) from None
+    if parsed is None:
+        parsed = _parse_aware(values, what, where)
+    if parsed.tz is not None:
+        parsed = parsed.tz_convert("UTC").tz_localize(None)
+    seconds = parsed.to_numpy().astype("datetime64[s]").astype(np.int64)
+    return seconds / _DAY_SECONDS, "datetime"
+
+
+def _first_unparsable(values):
+    for i, v in enumerate(values):
+        try:
+            pd.to_datetime([v], format="ISO8601")
+        except (ValueError, TypeError, OverflowError):
+            return i
+    return None
+
+
+def _parse_error(exc, what, values, where):
+    reason = str(exc).splitlines()[0].replace(" You might want to try:", "")
+    first = _first_unparsable(values)
+    place = "" if first is None else f" ({values[first]!r}{_at(where, first)})"
+    return ValueError(
+        f"could not parse {what}{place}: {reason.rstrip('. ')}. Use dates, datetimes or "
+        "ISO strings such as '2020-01-31'."
+    )
+
+
+# An ISO 8601 date and time with a UTC offset: "2020-03-29T02:30+02:00", "...Z".
+_AWARE_STRING = re.compile(
+    r"^\s*\d{4}-?\d{2}-?\d{2}[T ]\d{2}(:?\d{2}(:?\d{2}([.,]\d+)?)?)?\s*"
+    r"(Z|[+-]\d{2}(:?\d{2})?)\s*$",
+    re.IGNORECASE,
+)
+
+
+def _parse_aware(values, what, where):
+    """Parse timezone-aware times with different UTC offsets (e.g. either side of
+    a daylight saving change) as UTC; refuse a mix of aware and naive times,
+    which have no common clock."""
+    aware = np.zeros(len(values), dtype=bool)
+    for i, v in enumerate(values):
+        if isinstance(v, str):
+            aware[i] = _AWARE_STRING.match(v) is not None
+        elif isinstance(v, _dt.datetime):
+            aware[i] = v.tzinfo is not None
+    if not aware.all():
+        naive = np.flatnonzero(~aware)[0]
+        example = (
+            f", e.g. {values[aware][0]!r} and {values[naive]!r}{_at(where, naive)}"
+            if aware.any()
+            else ""
+        )
+        raise ValueError(
+            f"{what} mix timezone-aware and naive values{example}; make them all "
+            "aware or all naive."
+        )
+    try:
+        return pd.to_datetime(values, format="ISO8601", utc=True)
+    except (ValueError, TypeError, OverflowError) as exc:
+        raise _parse_error(exc, what, values, where) from None
+
+
+def _column_to_days(column, what, where):
+    """Days and kind of a table column of times; missing values give NaN."""
+    missing = column.isna().to_numpy()
+    days = np.full(len(column), np.nan)
+    kind = None
+    if pd.api.types.is_datetime64_any_dtype(column):
+        if getattr(column.dt, "tz", None) is not None:
+            column = column.dt.tz_convert("UTC").dt.tz_localize(None)
+        present = column.to_numpy()[~missing]
+        days[~missing] = present.astype("datetime64[s]").astype(np.int64) / _DAY_SECONDS
+        kind = "datetime"
+    elif pd.api.types.is_numeric_dtype(column) and not pd.api.types.is_bool_dtype(column):
+        values = column.to_numpy(dtype=np.float64, na_value=np.nan)
+        infinite = np.isinf(values)
+        if infinite.any():
+            first = np.flatnonzero(infinite)[0]
+            raise ValueError(f"{what} must be finite; got {values[first]!r}{_at(where, first)}.")
+        days[~missing] = values[~missing]
+        kind = "days"
+    else:
+        values = column.to_numpy(dtype=object)
+        missing = _missing_mask(values)
+        rows = np.flatnonzero(~missing)
+        parsed, kind = _times_to_days(
+            values[rows], what, None if where is None else (lambda i: where(rows[i]))
+        )
+        days[rows] = parsed
+    if (~missing).sum() == 0:
+        kind = None
+    return days, missing, kind
+
+
+# -- codes ---------------------------------------------------------------------------
+def _clean_codes(values, where=None):
+    """Codes as stripped strings; integers become strings, other types raise."""
+    codes = pd.Series(np.asarray(values, dtype=object), dtype=object)
+    missing = _missing_mask(codes.to_numpy())
+    if missing.any():
+        first = np.flatnonzero(missing)[0]
+        raise ValueError(
+            f"codes must not be missing; got {codes.iloc[first]!r}{_at(where, first)} "
+            f"({int(missing.sum())} missing in all). Remove events without a code."
+        )
+    types = codes.map(type)
+    is_int = types.map(lambda t: issubclass(t, numbers.Integral) and t is not bool)
+    is_str = types.map(lambda t: issubclass(t, str))
+    bad = (~(is_int | is_str)).to_numpy()
+    if bad.any():
+        first = np.flatnonzero(bad)[0]
+        value = codes.iloc[first]
+        raise TypeError(
+            "codes must be strings (integers are turned into strings); got "
+            f"{value!r} of type {type(value).__name__}{_at(where, first)}. Read the code "
+            "column as strings (a float column turns 250.00 into 250.0)."
+        )
+    codes[is_int] = codes[is_int].map(str)
+    codes = codes.str.strip()
+    empty = (codes.str.len() == 0).to_numpy()
+    if empty.any():
+        first = np.flatnonzero(empty)[0]
+        raise ValueError(
+            f"codes must not be empty strings (after stripping whitespace); got one"
+            f"{_at(where, first)}."
+        )
+    return codes.to_numpy(dtype=object)
+
+
+# -- sequences of (time, code) pairs ------------------------------------------------
+def _check_sequence(X):
+    if isinstance(X, (str, bytes)):
+        raise TypeError(
+            "X must be a sequence of patient timelines, not a single string; "
+            "wrap one patient's events as [[(time, code), ...]]."
+        )
+    if X is None or isinstance(X, numbers.Number):
+        raise TypeError(f"X must be a sequence of patient timelines; got {type(X).__name__}.")
+    if isinstance(X, np.ndarray) and (X.ndim != 1 or X.dtype != object):
+        raise TypeError(
+            "X must be a sequence of patient timelines (each a sequence of "
+            f"(time, code) pairs), not a {X.ndim}-D {X.dtype} array."
+        )
+    if isinstance(X, pd.DataFrame):
+        raise TypeError(
+            "X is a DataFrame; turn a long event table into timelines with "
+            "skmed2vec.events_to_timelines(events)."
+        )
+    if not hasattr(X, "__len__") or not hasattr(X, "__iter__"):
+        raise TypeError(f"X must be a sequence of patient timelines; got {type(X).__name__}.")
+
+
+@validate_params(
+    {
+        "X": "no_validation",
+        "prediction_times": ["array-like", None],
+        "at_prediction_time": [StrOptions(set(AT_PREDICTION_TIME))],
+    },
+    prefer_skip_nested_validation=True,
+)
+def as_timelines(X, *, prediction_times=None, at_prediction_time="exclude"):
+    """Convert patient timelines to a :class:`Timelines` container.
+
+    Parameters
+    ----------
+    X : sequence of timelines, pandas.Series of timelines, or Timelines
+        One timeline per patient; a timeline is a sequence of ``(time, code)``
+        pairs in any order. Times are dates, datetimes, pandas Timestamps,
+        ``np.datetime64``, ISO date strings, or numbers of days (one kind for the
+        whole dataset; timezone-aware values are converted to UTC). Codes are
+        strings; integers are turned into strings and surrounding whitespace is
+        stripped. A Series' index labels the patients in pandas output.
+    prediction_times : sequence, default=None
+        One prediction time per patient (same kind as the event times; None or
+        NaN for "after the last event"). Events after a patient's prediction
+        time are ignored when features are built. Ignored if ``X`` is already a
+        :class:`Timelines`, which carries its own.
+    at_prediction_time : {"exclude", "include"}, default="exclude"
+        Whether events at exactly the prediction time are used. The default
+        leaves them out: with dates, an event on the prediction day may have
+        happened after the prediction was made (often the outcome itself).
+        ``"include"`` follows the MEDS task convention (data up to and
+        including the prediction time). Ignored if ``X`` is a
+        :class:`Timelines`.
+
+    Returns
+    -------
+    Timelines
+        The timelines in flat arrays, events sorted by time then code.
+
+    Raises
+    ------
+    TypeError
+        If ``X`` is not a sequence of timelines, or a time or code has an
+        unusable type.
+    ValueError
+        If an event is not a ``(time, code)`` pair, or a time or code is missing
+        or cannot be parsed; the message names the timeline and event.
+
+    Examples
+    --------
+    >>> from skmed2vec import as_timelines
+    >>> X = as_timelines(
+    ...     [[("2020-01-05", "I10"), ("2020-01-01", "E11.9")], []],
+    ...     prediction_times=["2020-01-03", None],
+    ... )
+    >>> X.to_list()[0][0][1], X.lengths.tolist()
+    ('E11.9', [2, 0])
+    """
+    if isinstance(X, Timelines):
+        return X
+    _check_sequence(X)
+    index = None
+    if isinstance(X, pd.Series):
+        index = X.index
+        X = X.tolist()
+    lengths = np.zeros(len(X), dtype=np.int64)
+    times, codes = [], []
+    for i, timeline in enumerate(X):
+        if isinstance(timeline, (str, bytes)) or not hasattr(timeline, "__iter__"):
+            raise TypeError(
+                f"timeline {i} must be a sequence of (time, code) pairs; got "
+                f"{type(timeline).__name__}."
+            )
+        n_before = len(times)
+        for event in timeline:
+            if isinstance(event, (str, bytes)) or not (
+                hasattr(event, "__len__") and len(event) == 2
+            ):
+                raise ValueError(
+                    f"timeline {i}: every event must be a (time, code) pair; got {event!r}."
+                )
+            times.append(event[0])
+            codes.append(event[1])
+        lengths[i] = len(times) - n_before
+    offsets = np.concatenate([[0], np.cumsum(lengths)])
+
+    def where(position):
+        timeline = int(np.searchsorted(offsets, position, side="right") - 1)
+        return f"(timeline {timeline}, event {position - offsets[timeline]})"
+
+    days, kind = _times_to_days(times, where=where)
+    pred = _positional_prediction_times(prediction_times, len(lengths), kind)
+    return Timelines(
+        _clean_codes(codes, where),
+        days,
+        offsets,
+        prediction_times=pred,
+        index=index,
+        time_kind=kind or "days",
+        at_prediction_time=at_prediction_time,
+    )
+
+
+def _positional_prediction_times(prediction_times, n, kind):
+    if prediction_times is None:
+        return None
+    values = np.asarray(prediction_times, dtype=object).reshape(-1)
+    if len(values) != n:
+        raise ValueError(
+            f"prediction_times must have one value per patient ({n}); got {len(values)}."
+        )
+    missing = _missing_mask(values)
+    days = np.full(n, np.nan)
+    if (~missing).any():
+        rows = np.flatnonzero(~missing)
+        parsed, pred_kind = _times_to_days(
+            values[rows], what="prediction_times", where=lambda i: f"(patient {rows[i]})"
+        )
+        _check_kinds(pred_kind, kind)
+        days[rows] = parsed
+    return days
+
+
+def _check_kinds(pred_kind, kind):
+    if kind is not None and pred_kind is not None and pred_kind != kind:
+        raise ValueError(
+            f"prediction_times are {pred_kind} but event times are {kind}; "
+            "use the same kind for both."
+        )
+
+
+# -- long event tables ---------------------------------------------------------------
+def _id_kind(values):
+    inferred = pd.api.types.infer_dtype(values, skipna=True)
+    if inferred in ("integer", "mixed-integer-float", "floating", "decimal"):
+        return "numbers"
+    if inferred in ("string", "bytes"):
+        return "strings"
+    return inferred
+
+
+def _label_rows(prediction_times, subject_col):
+    """A label table as (subject ids, prediction times, per-subject form?)."""
+    if isinstance(prediction_times, pd.DataFrame):
+        subject = subject_col if subject_col in prediction_times.columns else "subject_id"
+        missing = [c for c in (subject, _PREDICTION_COL) if c not in prediction_times.columns]
+        if missing:
+            raise ValueError(
+                f"prediction_times is a table without a {missing[0]!r} column; a label table "
+                f"needs {subject_col!r} and {_PREDICTION_COL!r} columns (extra columns such "
+                f"as boolean_value are allowed). Its columns are "
+                f"{list(prediction_times.columns)}."
+            )
+        return (
+            prediction_times[subject].to_numpy(),
+            prediction_times[_PREDICTION_COL].to_numpy(dtype=object),
+            False,
+        )
+    if isinstance(prediction_times, dict):
+        prediction_times = pd.Series(prediction_times, dtype=object)
+    keys = prediction_times.index
+    per_subject = keys.is_unique
+    return keys.to_numpy(), prediction_times.to_numpy(dtype=object), per_subject
+
+
+def _match_subjects(keys, subject_ids, subject_col):
+    """Position of each key among ``subject_ids``; every key must be found."""
+    if pd.isna(pd.Series(keys, dtype=object)).any():
+        raise ValueError(f"prediction_times has missing {subject_col} values.")
+    positions = pd.Index(subject_ids).get_indexer(pd.Index(keys))
+    unmatched = positions < 0
+    if unmatched.any():
+        examples = list(dict.fromkeys(keys[unmatched].tolist()))
+        key_kind, id_kind = _id_kind(keys), _id_kind(subject_ids)
+        hint = (
+            f" The keys are {key_kind} while the events' {subject_col} values are {id_kind}; "
+            f"convert one to the other (e.g. .astype(str))."
+            if key_kind != id_kind
+            else " Pass only subjects that have events, or add their events."
+        )
+        raise ValueError(
+            f"{len(examples)} subject(s) of prediction_times have no events, e.g. "
+            f"{examples[:5]!r}; no prediction time may be dropped.{hint}"
+        )
+    return positions
+
+
+def _days_to_labels(days, kind):
+    """Prediction times as index labels: Timestamps for dates, float days otherwise."""
+    if kind == "datetime":
+        return pd.to_datetime(np.round(days * _DAY_SECONDS), unit="s")
+    return pd.Index(days, dtype=np.float64)
+
+
+@validate_params(
+    {
+        "events": [pd.DataFrame],
+        "subject_col": [str],
+        "time_col": [str],
+        "code_col": [str],
+        "prediction_times": [pd.DataFrame, pd.Series, dict, "array-like", None],
+        "at_prediction_time": [StrOptions(set(AT_PREDICTION_TIME))],
+        "static_events": [StrOptions(set(STATIC_EVENTS))],
+    },
+    prefer_skip_nested_validation=True,
+)
+def events_to_timelines(
+    events,
+    *,
+    subject_col="subject_id",
+    time_col="time",
+    code_col="code",
+    prediction_times=None,
+    at_prediction_time="exclude",
+    static_events="first",
+):
+    """Build timelines from a long event table (one row per event).
+
+    Parameters
+    ----------
+    events : pandas.DataFrame
+        One row per event. The default column names are MEDS's; other columns
+        (``numeric_value``...) are ignored.
+    subject_col, time_col, code_col : str
+        Names of the subject, time and code columns.
+    prediction_times : pandas.DataFrame, pandas.Series or dict, default=None
+        Either a label table with ``subject_id`` (or ``subject_col``) and
+        ``prediction_time`` columns, such as a MEDS label table (other columns
+        allowed): one sample per row, in the table's order, each cut at its
+        own time, so a subject may have several; or a Series or dict of one
+        prediction time per subject id: one sample per subject of ``events``,
+        subjects without a time using all their events. A Series whose index
+        repeats a subject counts as a label table. Every subject named must
+        have events: unmatched ids raise a ValueError (which says so when ids
+        and keys are of different types, e.g. integers and strings).
+    at_prediction_time : {"exclude", "include"}, default="exclude"
+        Whether events at exactly a prediction time are used. The default
+        leaves them out: with dates, an event on the prediction day may have
+        happened after the prediction was made (often the outcome itself).
+        ``"include"`` follows the MEDS task convention (data up to and
+        including the prediction time).
+    static_events : {"first", "drop", "error"}, default="first"
+        Rows without a time (MEDS static rows: sex, race...). ``"first"``
+        makes them events at the subject's first timed event (or one second
+        before its earliest prediction time, if that is earlier), so every
+        sample of the subject sees them; ``"drop"`` leaves them out;
+        ``"error"`` raises, naming the row. The count is logged.
+
+    Returns
+    -------
+    X : Timelines
+        One sample per subject (sorted ids) or per label row (table order),
+        indexed by ``(subject_id, prediction_time)`` for pandas output.
+    subject_ids : ndarray
+        The subject of each sample (also ``X.subject_ids``): align labels with
+        it, and pass it as ``groups`` to ``GroupKFold`` to keep a subject's
+        samples in one fold.
+
+    Raises
+    ------
+    ValueError
+        If a column is missing, a subject id, code or time is missing or
+        unparsable (naming the row), or a prediction time cannot be matched.
+
+    Examples
+    --------
+    >>> import pandas as pd
+    >>> from skmed2vec import events_to_timelines
+    >>> events = pd.DataFrame({"subject_id": [7, 3, 7],
+    ...                        "time": ["2020-01-02", "2021-05-01", "2020-01-01"],
+    ...                        "code": ["I10", "J45", "E11.9"]})
+    >>> X, ids = events_to_timelines(events)
+    >>> ids.tolist(), X.lengths.tolist()
+    ([3, 7], [1, 2])
+    >>> labels = pd.DataFrame({"subject_id": [7, 7, 3],
+    ...                        "prediction_time": ["2020-01-02", "2020-06-01", "2022-01-01"],
+    ...                        "boolean_value": [False, True, False]})
+    >>> X, ids = events_to_timelines(events, prediction_times=labels)
+    >>> ids.tolist(), X.up_to_prediction().lengths.tolist()
+    ([7, 7, 3], [1, 2, 1])
+    """
+    missing = [c for c in (subject_col, time_col, code_col) if c not in events.columns]
+    if missing:
+        raise ValueError(
+            f"events has no column {missing[0]!r}; its columns are "
+            f"{list(events.columns)}. Pass subject_col, time_col and code_col."
+        )
+    subjects = events[subject_col]
+
+    def where(position):
+        return f"at row {position} ({subject_col} {subjects.iloc[[position]].tolist()[0]!r})"
+
+    missing_subject = subjects.isna().to_numpy()
+    if missing_subject.any():
+        first = np.flatnonzero(missing_subject)[0]
+        raise ValueError(
+            f"column {subject_col!r} has {int(missing_subject.sum())} missing subject ids, "
+            f"the first at row {first}."
+        )
+    days, untimed, kind = _column_to_days(events[time_col], f"column {time_col!r}", where)
+    codes = _clean_codes(events[code_col].to_numpy(dtype=object), where)
+    patient, subject_ids = pd.factorize(subjects.to_numpy(), sort=True)
+    subject_ids = np.asarray(subject_ids)
+
+    # Samples: one per subject, or one per row of a label table.
+    if prediction_times is not None and not isinstance(
+        prediction_times, (pd.DataFrame, pd.Series, dict)
+    ):
+        raise TypeError(
+            "prediction_times must name the subject of each time: a label table with "
+            f"{subject_col!r} and 'prediction_time' columns, or a Series or dict keyed by "
+            f"subject id; got {type(prediction_times).__name__}, which has no subject ids "
+            "to match the events by."
+        )
+    if prediction_times is None:
+        sample_subject, pred = np.arange(len(subject_ids)), np.full(len(subject_ids), np.nan)
+    else:
+        keys, values, per_subject = _label_rows(prediction_times, subject_col)
+        positions = _match_subjects(keys, subject_ids, subject_col)
+        given = _missing_mask(values)
+        pred_days = np.full(len(values), np.nan)
+        if (~given).any():
+            rows = np.flatnonzero(~given)
+            parsed, pred_kind = _times_to_days(
+                values[rows], "prediction_times", lambda i: f"(for {subject_col} {keys[rows[i]]!r})"
+            )
+            _check_kinds(pred_kind, kind)
+            kind = kind or pred_kind
+            pred_days[rows] = parsed
+        if per_subject:
+            sample_subject = np.arange(len(subject_ids))
+            pred = np.full(len(subject_ids), np.nan)
+            pred[positions] = pred_days
+        else:
+            sample_subject, pred = positions, pred_days
+
+    if untimed.any():
+        days, keep = _place_static(
+            days, untimed, patient, pred, sample_subject, len(subject_ids), static_events, where
+        )
+        if keep is not None:
+            patient, days, codes = patient[keep], days[keep], codes[keep]
+
+    counts = np.bincount(patient, minlength=len(subject_ids))
+    order = np.lexsort((codes, days, patient))
+    offsets = np.concatenate([[0], np.cumsum(counts)])
+    X = Timelines(
+        codes[order],
+        days[order],
+        offsets,
+        time_kind=kind or "days",
+        presorted=True,
+        at_prediction_time=at_prediction_time,
+    )
+    if prediction_times is not None and not per_subject:
+        X = X.take(sample_subject)
+    sample_ids = subject_ids[sample_subject]
+    index = pd.MultiIndex.from_arrays(
+        [sample_ids, _days_to_labels(pred, kind)], names=[subject_col, _PREDICTION_COL]
+    )
+    X = X._replace(prediction_times=pred, index=index, subject_ids=sample_ids)
+    return X, sample_ids
+
+
+def _place_static(days, untimed, patient, pred, sample_subject, n_subjects, rule, where):
+    """Times of the rows without one, by ``rule``; returns (days, rows kept or None)."""
+    n_static = int(untimed.sum())
+    if rule == "error":
+        first = np.flatnonzero(untimed)[0]
+        raise ValueError(
+            f"{n_static} event(s) have no time, the first {where(first)}; pass "
+            "static_events='first' or 'drop' for MEDS static rows, or give them a time."
+        )
+    if rule == "drop":
+        logger.info("events_to_timelines: dropped %d static event(s) without a time", n_static)
+        return days, ~untimed
+    timed = ~untimed
+    first = np.full(n_subjects, np.inf)
+    np.minimum.at(first, patient[timed], days[timed])
+    earliest_pred = np.full(n_subjects, np.inf)
+    has_pred = ~np.isnan(pred)
+    np.minimum.at(earliest_pred, sample_subject[has_pred], pred[has_pred])
+    at = np.where(earliest_pred <= first, earliest_pred - _STATIC_LEAD, first)
+    if not np.isfinite(at).all():
+        # Subjects with static rows only: the earliest time of the data set.
+        known = np.concatenate([days[timed], pred[has_pred]])
+        at[~np.isfinite(at)] = known.min() - _STATIC_LEAD if known.size else 0.0
+    days = days.copy()
+    days[untimed] = at[patient[untimed]]
+    logger.info(
+        "events_to_timelines: %d static event(s) placed at their subject's first event",
+        n_static,
+    )
+    return days, None

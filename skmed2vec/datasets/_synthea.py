@@ -1,0 +1,272 @@
+"""Loaders for Synthea CSV exports: coded events, drug indications, module membership."""
+
+import os
+from pathlib import Path
+
+import numpy as np
+import pandas as pd
+from sklearn.utils._param_validation import validate_params
+
+_PATH = [str, os.PathLike]
+
+__all__ = ["load_synthea_events", "load_synthea_indications", "load_synthea_modules"]
+
+
+# -- Synthea ------------------------------------------------------------------
+# For each table: file name, code system prefix, and the accepted column names
+# of each role (the renamed headers of some exports first, then Synthea's own).
+_SYNTHEA_TABLES = {
+    "conditions": ("conditions.csv", "SNOMED:"),
+    "medications": ("medications.csv", "RXNORM:"),
+    "careplans": ("careplans.csv", "SNOMED:"),
+    "allergies": ("allergies.csv", "SNOMED:"),
+}
+_SYNTHEA_COLUMNS = {
+    "time": ("med_start_date", "START"),
+    "subject_id": ("med_pat_id", "PATIENT"),
+    "code": ("med_code", "CODE"),
+    "description": ("med_description", "DESCRIPTION"),
+    "reason": ("med_reason_code", "REASONCODE"),
+    "reason_description": ("med_reason_description", "REASONDESCRIPTION"),
+}
+_SYSTEM_PREFIXES = {"SNOMED-CT": "SNOMED:", "RXNORM": "RXNORM:", "LOINC": "LOINC:"}
+
+
+def _find_file(path, name):
+    """Path of the file ``name`` in the folder ``path`` (or ``path`` itself)."""
+    path = Path(path)
+    if path.is_file() and path.name == name:
+        return path
+    file = path / name
+    if not file.is_file():
+        where = "folder" if path.is_dir() else "path (which does not exist)"
+        raise FileNotFoundError(
+            f"no {name} in {path}: pass the {where} holding the Synthea CSV files."
+        )
+    return file
+
+
+def _read_csv(file, roles):
+    """Read the columns playing ``roles`` from ``file``, as strings named by role."""
+    header = pd.read_csv(file, nrows=0).columns
+    chosen = {}
+    for role in roles:
+        names = _SYNTHEA_COLUMNS[role]
+        found = [c for c in names if c in header]
+        if not found:
+            raise ValueError(
+                f"{file} has no {role} column (looked for {' or '.join(names)}); "
+                f"its columns are {list(header)}."
+            )
+        chosen[found[0]] = role
+    table = pd.read_csv(file, usecols=list(chosen), dtype=str, keep_default_na=False)
+    table = table.rename(columns=chosen)[list(roles)]
+    for role in roles:
+        table[role] = table[role].str.strip()
+    return table
+
+
+def _parse_dates(values, file):
+    try:
+        return pd.to_datetime(values, format="ISO8601")
+    except (ValueError, TypeError) as exc:
+        raise ValueError(f"could not parse the dates of {file}: {exc}") from None
+
+
+@validate_params({"path": _PATH, "tables": [str, list, tuple]}, prefer_skip_nested_validation=True)
+def load_synthea_events(path, *, tables=("conditions", "medications", "careplans", "allergies")):
+    """Load Synthea CSV tables as one long table of coded events.
+
+    Each row of a table becomes an event at its start date. Rows without a
+    start date, a patient or a code are dropped.
+
+    Parameters
+    ----------
+    path : str or pathlib.Path
+        Folder holding the CSV files (``conditions.csv``, ``medications.csv``,
+        ``careplans.csv``, ``allergies.csv``). Both Synthea's own headers
+        (``START``, ``PATIENT``, ``CODE``, ``DESCRIPTION``) and the renamed
+        medication headers (``med_start_date``, ``med_pat_id``, ``med_code``,
+        ``med_description``) are understood.
+    tables : sequence of str, default=("conditions", "medications", "careplans", \
+"allergies")
+        Which tables to load.
+
+    Returns
+    -------
+    events : pandas.DataFrame
+        One row per event, sorted by subject, time and code, with columns
+        ``subject_id``, ``time`` (datetime64), ``code`` (prefixed by its
+        system: ``"SNOMED:<code>"`` for conditions, care plans and allergies,
+        ``"RXNORM:<code>"`` for medications), ``table`` (the table it came
+        from) and ``description``. Pass it to
+        :func:`~skmed2vec.events_to_timelines`.
+
+    Raises
+    ------
+    FileNotFoundError
+        If a table's CSV file is not in ``path``.
+    ValueError
+        If a table is unknown, a file lacks a needed column, or a date cannot
+        be parsed.
+
+    Examples
+    --------
+    >>> import tempfile
+    >>> from pathlib import Path
+    >>> from skmed2vec.datasets import load_synthea_events
+    >>> folder = Path(tempfile.mkdtemp())
+    >>> _ = (folder / "conditions.csv").write_text(
+    ...     "START,PATIENT,CODE,DESCRIPTION\\n"
+    ...     "2015-03-01,p1,44054006,Diabetes\\n"
+    ...     "2012-07-09,p1,38341003,Hypertension\\n"
+    ...     ",p2,38341003,Hypertension\\n")
+    >>> events = load_synthea_events(folder, tables=["conditions"])
+    >>> events["code"].tolist(), len(events)
+    (['SNOMED:38341003', 'SNOMED:44054006'], 2)
+    """
+    if isinstance(tables, str):
+        tables = [tables]
+    tables = list(tables)
+    if not tables:
+        raise ValueError("tables must name at least one table.")
+    unknown = [t for t in tables if t not in _SYNTHEA_TABLES]
+    if unknown:
+        raise ValueError(
+            f"unknown Synthea table {unknown[0]!r}; choose from {list(_SYNTHEA_TABLES)}."
+        )
+    files = {t: _find_file(path, _SYNTHEA_TABLES[t][0]) for t in tables}
+    parts = []
+    for name, file in files.items():
+        part = _read_csv(file, ("subject_id", "time", "code", "description"))
+        part = part[(part["time"] != "") & (part["subject_id"] != "") & (part["code"] != "")]
+        part = part.assign(
+            time=_parse_dates(part["time"], file),
+            code=_SYNTHEA_TABLES[name][1] + part["code"],
+            table=name,
+        )
+        parts.append(part)
+    events = pd.concat(parts, ignore_index=True)
+    events = events[["subject_id", "time", "code", "table", "description"]]
+    return events.sort_values(["subject_id", "time", "code"], kind="stable", ignore_index=True)
+
+
+@validate_params({"path": _PATH}, prefer_skip_nested_validation=True)
+def load_synthea_indications(path):
+    """Load the drug–indication pairs of Synthea's medications table.
+
+    Synthea records, for many prescriptions, the condition the drug treats
+    (``med_reason_code`` or ``REASONCODE``). Prescriptions without a reason
+    are dropped.
+
+    Parameters
+    ----------
+    path : str or pathlib.Path
+        Folder holding ``medications.csv`` (or the file itself).
+
+    Returns
+    -------
+    indications : pandas.DataFrame
+        One row per distinct pair, most frequent first, with columns ``drug``
+        (``"RXNORM:<code>"``), ``indication`` (``"SNOMED:<code>"``), ``n`` (the
+        number of prescriptions with that pair), ``drug_description`` and
+        ``indication_description``.
+
+    Raises
+    ------
+    FileNotFoundError
+        If ``medications.csv`` is not in ``path``.
+    ValueError
+        If the file lacks a needed column.
+
+    Examples
+    --------
+    >>> import tempfile
+    >>> from pathlib import Path
+    >>> from skmed2vec.datasets import load_synthea_indications
+    >>> folder = Path(tempfile.mkdtemp())
+    >>> _ = (folder / "medications.csv").write_text(
+    ...     "START,PATIENT,CODE,DESCRIPTION,REASONCODE,REASONDESCRIPTION\\n"
+    ...     "2015-03-01,p1,860975,Metformin,44054006,Diabetes\\n"
+    ...     "2016-03-01,p2,860975,Metformin,44054006,Diabetes\\n"
+    ...     "2016-05-01,p2,282464,Acetaminophen,,\\n")
+    >>> load_synthea_indications(folder)[["drug", "indication", "n"]].values.tolist()
+    [['RXNORM:860975', 'SNOMED:44054006', 2]]
+    """
+    file = _find_file(path, _SYNTHEA_TABLES["medications"][0])
+    roles = ("code", "reason", "description", "reason_description")
+    meds = _read_csv(file, roles)
+    meds = meds[(meds["code"] != "") & (meds["reason"] != "")]
+    meds = meds.assign(drug="RXNORM:" + meds["code"], indication="SNOMED:" + meds["reason"])
+    pairs = meds.groupby(["drug", "indication"], sort=True).agg(
+        n=("drug", "size"),
+        drug_description=("description", "first"),
+        indication_description=("reason_description", "first"),
+    )
+    pairs = pairs.reset_index().sort_values("n", ascending=False, kind="stable")
+    pairs["n"] = pairs["n"].astype(np.int64)
+    return pairs.reset_index(drop=True)
+
+
+@validate_params({"path": _PATH}, prefer_skip_nested_validation=True)
+def load_synthea_modules(path):
+    """Load the map from codes to the Synthea disease modules that emit them.
+
+    Codes of the same module are clinically related (a disease, its drugs,
+    care plans and procedures), which makes the map a ground truth for
+    judging the nearest neighbours of code embeddings.
+
+    Parameters
+    ----------
+    path : str or pathlib.Path
+        Folder holding ``code_to_module.csv`` (or the file itself), with
+        columns ``top_module``, ``system`` and ``code``.
+
+    Returns
+    -------
+    modules : dict
+        Code -> frozenset of top-level module names. Codes are prefixed by
+        their system as in :func:`load_synthea_events`: ``"SNOMED:"`` for
+        SNOMED-CT, ``"RXNORM:"`` for RxNorm, ``"LOINC:"`` for LOINC, and the
+        upper-cased system name followed by ``":"`` for any other system. Rows
+        without a code or module are dropped.
+
+    Raises
+    ------
+    FileNotFoundError
+        If ``code_to_module.csv`` is not in ``path``.
+    ValueError
+        If the file lacks a needed column.
+
+    Examples
+    --------
+    >>> import tempfile
+    >>> from pathlib import Path
+    >>> from skmed2vec.datasets import load_synthea_modules
+    >>> folder = Path(tempfile.mkdtemp())
+    >>> _ = (folder / "code_to_module.csv").write_text(
+    ...     "module,top_module,system,code\\n"
+    ...     "diabetes,metabolic_syndrome,SNOMED-CT,44054006\\n"
+    ...     "metformin,metabolic_syndrome,RxNorm,860975\\n"
+    ...     "veteran_diabetes,veterans,SNOMED-CT,44054006\\n")
+    >>> modules = load_synthea_modules(folder)
+    >>> sorted(modules["SNOMED:44054006"]), sorted(modules)
+    (['metabolic_syndrome', 'veterans'], ['RXNORM:860975', 'SNOMED:44054006'])
+    """
+    file = _find_file(path, "code_to_module.csv")
+    header = pd.read_csv(file, nrows=0).columns
+    missing = [c for c in ("top_module", "system", "code") if c not in header]
+    if missing:
+        raise ValueError(f"{file} has no {missing[0]!r} column; its columns are {list(header)}.")
+    table = pd.read_csv(
+        file, usecols=["top_module", "system", "code"], dtype=str, keep_default_na=False
+    )
+    table = table.apply(lambda column: column.str.strip())
+    table = table[(table["code"] != "") & (table["top_module"] != "")]
+    system = table["system"].str.upper()
+    prefix = system.map(_SYSTEM_PREFIXES).fillna(system + ":")
+    table = table.assign(code=prefix + table["code"])
+    table = table.drop_duplicates(["code", "top_module"])
+    return {
+        code: frozenset(modules) for code, modules in table.groupby("code", sort=True)["top_module"]
+    }

@@ -1,0 +1,107 @@
+"""Code strings: system prefixes of every source form, and the ICD grouping rules."""
+
+import pytest
+
+from skmed2vec._codes import (
+    group_code,
+    icd9_category,
+    icd_version,
+    join_system,
+    parents,
+    split_system,
+)
+
+FORMS = [
+    ("ICD10CM//E119", ("ICD10CM", "//", "E119")),
+    ("ICD10:E11.9", ("ICD10", ":", "E11.9")),
+    ("LOINC:4548-4", ("LOINC", ":", "4548-4")),
+    ("SNOMED/195662009", ("SNOMED", "/", "195662009")),
+    ("RxNorm/1049630", ("RxNorm", "/", "1049630")),
+    ("LOINC/4548-4", ("LOINC", "/", "4548-4")),
+    ("RxNorm Extension/OMOP4873", ("RxNorm Extension", "/", "OMOP4873")),
+    ("DIAGNOSIS//ICD//10//E1165", ("DIAGNOSIS//ICD//10", "//", "E1165")),
+    ("DIAGNOSIS//ICD//9//25000", ("DIAGNOSIS//ICD//9", "//", "25000")),
+    ("PROCEDURE//ICD//9//3893", ("PROCEDURE//ICD//9", "//", "3893")),
+    ("LAB//50912//mg/dL", ("LAB", "//", "50912//mg/dL")),
+    ("MEDICATION//NDC//00074306590", ("MEDICATION", "//", "NDC//00074306590")),
+    ("E11.65", (None, None, "E11.65")),
+    ("157141000119108", (None, None, "157141000119108")),
+]
+
+
+@pytest.mark.parametrize(("code", "parts"), FORMS, ids=[c for c, _ in FORMS])
+def test_every_form_splits_into_system_and_code_and_back_without_loss(code, parts):
+    assert split_system(code) == parts
+    assert join_system(*split_system(code)) == code
+
+
+@pytest.mark.parametrize(
+    ("code", "version"),
+    [
+        ("ICD10CM//E1165", 10),
+        ("ICD-10:E11.65", 10),
+        ("DIAGNOSIS//ICD//10//E1165", 10),
+        ("E11.65", 10),
+        ("ICD9CM/250.01", 9),
+        ("DIAGNOSIS//ICD//9//25001", 9),
+        ("250.01", 9),
+        ("V45.81", 10),  # a V code has both shapes; bare codes try ICD-10 first
+        ("E880.1", 9),
+        ("ICD10PCS//0DTJ4ZZ", None),
+        ("PROCEDURE//ICD//10//0DTJ4ZZ", None),
+        ("PROCEDURE//ICD//9//3893", None),
+        ("SNOMED/195662009", None),
+        ("15777000", None),
+        ("LAB//50912//mg/dL", None),
+    ],
+)
+def test_icd_version_by_system_or_shape(code, version):
+    assert icd_version(*split_system(code)[::2]) == version
+
+
+@pytest.mark.parametrize(
+    ("rule", "code", "group"),
+    [
+        ("icd10_category", "15777000", "15777000"),
+        ("icd10_category", "157141000119108", "157141000119108"),
+        ("icd10_category", "SNOMED/195662009", "SNOMED/195662009"),
+        ("icd10_category", "SNOMED:195662009", "SNOMED:195662009"),
+        ("icd10_category", "LOINC/4548-4", "LOINC/4548-4"),
+        ("icd10_category", "LAB//50912//mg/dL", "LAB//50912//mg/dL"),
+        ("icd10_category", "DIAGNOSIS//ICD//10//E1165", "DIAGNOSIS//ICD//10//E11"),
+        ("icd10_category", "DIAGNOSIS//ICD//9//25001", "DIAGNOSIS//ICD//9//25001"),
+        ("icd10_category", "E11.65", "E11"),
+        ("icd10_subcategory", "ICD10CM//E1165", "ICD10CM//E11.6"),
+        ("icd9_category", "DIAGNOSIS//ICD//9//25001", "DIAGNOSIS//ICD//9//250"),
+        ("icd9_category", "ICD9CM:V45.81", "ICD9CM:V45"),
+        ("icd9_category", "E880.1", "E880"),
+        ("icd9_category", "250.01", "250"),
+        ("icd9_category", "ICD10CM//E1165", "ICD10CM//E1165"),
+        ("icd9_category", "15777000", "15777000"),
+        ("icd9_category", "PROCEDURE//ICD//9//3893", "PROCEDURE//ICD//9//3893"),
+        ("icd_category", "DIAGNOSIS//ICD//9//25001", "DIAGNOSIS//ICD//9//250"),
+        ("icd_category", "DIAGNOSIS//ICD//10//E1165", "DIAGNOSIS//ICD//10//E11"),
+        ("icd_category", "SNOMED/15777000", "SNOMED/15777000"),
+    ],
+)
+def test_icd_grouping_touches_only_icd_codes(rule, code, group):
+    assert group_code(rule, code) == group
+
+
+def test_icd9_categories():
+    assert [icd9_category(c) for c in ("001.1", "0011", "V01.7", "E000.0")] == [
+        "001",
+        "001",
+        "V01",
+        "E000",
+    ]
+
+
+def test_parents_follow_the_icd_rules_only():
+    assert parents("DIAGNOSIS//ICD//10//E1165") == [
+        "DIAGNOSIS//ICD//10//E116",
+        "DIAGNOSIS//ICD//10//E11",
+    ]
+    assert parents("ICD9CM:E880.12") == ["ICD9CM:E880.1", "ICD9CM:E880"]
+    assert parents("15777000") == []
+    assert parents("SNOMED/157141000119108") == []

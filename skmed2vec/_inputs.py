@@ -13,7 +13,7 @@ from ._timelines import AT_PREDICTION_TIME, Timelines
 
 __all__ = ["as_timelines", "events_to_timelines"]
 
-logger = logging.getLogger("skmed2vec")
+logger = logging.getLogger(__name__)
 
 _DAY_SECONDS = 86400.0
 #: What ``events_to_timelines`` does with rows without a time (MEDS static rows).

@@ -17,6 +17,7 @@ from ._pairs import window_pairs
 from ._timelines import as_timelines
 from ._vectors import row_norms
 from ._vocabulary import CodeVocabulary
+from ._warm_start import initial_rows
 
 __all__ = ["TemporalMed2VecEmbedder"]
 
@@ -62,6 +63,17 @@ class TemporalMed2VecEmbedder(TimelineEstimatorMixin, TransformerMixin, BaseEsti
         concatenates the blocks in order.
     chunk_events : int, default=500_000
         Events whose pairs are generated and held at once; bounds memory.
+    initial_vectors : object, default=None
+        Warm start: vectors that the codes known to both start from (the
+        others start at random, ``"<UNK>"`` always does). A fitted
+        ``TemporalMed2VecEmbedder`` (its context vectors are copied too; wrap
+        it in :class:`sklearn.frozen.FrozenEstimator` to keep it fitted
+        through cloning), a gensim ``KeyedVectors`` or ``Word2Vec`` model, a
+        DataFrame indexed by code (as from :meth:`to_frame` or
+        :func:`~skmed2vec.load_word2vec_format`), a dict of code to vector,
+        or the path of a vectors file read by :func:`~skmed2vec.load_vectors`
+        (word2vec text or binary, safetensors, parquet). The vectors must
+        have ``embed_dim`` values.
     device : str, default="cpu"
         Torch device for training, e.g. ``"cuda"``.
     random_state : int, RandomState instance or None, default=None
@@ -90,6 +102,8 @@ class TemporalMed2VecEmbedder(TimelineEstimatorMixin, TransformerMixin, BaseEsti
         Mean training loss of each epoch.
     n_iter_ : int
         Epochs run.
+    n_initialized_ : int
+        Codes whose vectors started from ``initial_vectors`` (0 without it).
 
     See Also
     --------
@@ -124,6 +138,7 @@ class TemporalMed2VecEmbedder(TimelineEstimatorMixin, TransformerMixin, BaseEsti
         "objective": [StrOptions({"negative_sampling", "softmax"})],
         "aggregation": [StrOptions(set(AGGREGATIONS)), list, tuple],
         "chunk_events": [Interval(Integral, 1, None, closed="left")],
+        "initial_vectors": "no_validation",
         "device": [str],
         "random_state": ["random_state"],
         "verbose": ["verbose"],
@@ -143,6 +158,7 @@ class TemporalMed2VecEmbedder(TimelineEstimatorMixin, TransformerMixin, BaseEsti
         objective="negative_sampling",
         aggregation="recency",
         chunk_events=500_000,
+        initial_vectors=None,
         device="cpu",
         random_state=None,
         verbose=0,
@@ -158,6 +174,7 @@ class TemporalMed2VecEmbedder(TimelineEstimatorMixin, TransformerMixin, BaseEsti
         self.objective = objective
         self.aggregation = aggregation
         self.chunk_events = chunk_events
+        self.initial_vectors = initial_vectors
         self.device = device
         self.random_state = random_state
         self.verbose = verbose
@@ -240,8 +257,11 @@ class TemporalMed2VecEmbedder(TimelineEstimatorMixin, TransformerMixin, BaseEsti
         codes = np.asarray(X.code_names)
         counts = np.bincount(X.codes, minlength=len(codes)).astype(np.int64)
         seed = int(check_random_state(self.random_state).randint(np.iinfo(np.int32).max))
+        initial = None
+        if self.initial_vectors is not None:
+            initial = initial_rows(self.initial_vectors, codes, self.embed_dim)
         vectors, context, losses = _trainer.train(
-            X, counts, settings, seed=seed, report=self._report
+            X, counts, settings, seed=seed, report=self._report, initial=initial
         )
         self.code_vocabulary_ = vocabulary
         self.codes_ = codes
@@ -252,6 +272,7 @@ class TemporalMed2VecEmbedder(TimelineEstimatorMixin, TransformerMixin, BaseEsti
         self.time_kind_ = X.time_kind
         self.loss_curve_ = losses
         self.n_iter_ = len(losses)
+        self.n_initialized_ = 0 if initial is None else len(initial[0])
         return self
 
     # -- transform -----------------------------------------------------------

@@ -1,0 +1,44 @@
+"""``skmed2vec fit``: learn the vocabulary and code vectors, write the model file."""
+
+from .._timelines import events_to_timelines
+from ._inputs import add_input_options, read_codes_metadata, read_events
+from ._models import add_estimator_options, build_pipeline, save_model
+
+__all__ = ["add_parser", "run"]
+
+
+def add_parser(commands):
+    parser = commands.add_parser(
+        "fit",
+        help="fit the vocabulary and embedder on events; write the model file",
+        description="Fit CodeVocabulary and TemporalMed2VecEmbedder on an event table, a "
+        "MEDS folder or an OMOP source, and write them to --output.",
+    )
+    add_input_options(parser)
+    add_estimator_options(parser)
+    parser.add_argument("--output", "-o", required=True, metavar="FILE", help="model file")
+    parser.add_argument(
+        "--model-format",
+        choices=["skops", "joblib"],
+        default="skops",
+        help="skops (default; loads without running code) or joblib",
+    )
+    parser.set_defaults(run=run)
+    return parser
+
+
+def run(args):
+    events = read_events(args)
+    X, _ = events_to_timelines(
+        events, subject_col=args.subject_col, time_col=args.time_col, code_col=args.code_col
+    )
+    pipeline = build_pipeline(args, verbose=args.verbose).fit(X)
+    embedder = pipeline.named_steps["embedder"]
+    descriptions = read_codes_metadata(args)
+    descriptions = {c: descriptions[c] for c in embedder.codes_.tolist() if c in descriptions}
+    save_model(args.output, pipeline, descriptions=descriptions, format=args.model_format)
+    print(
+        f"fitted {len(embedder.codes_)} codes x {embedder.code_vectors_.shape[1]} dims "
+        f"on {len(X)} subjects, {X.n_events} events; wrote {args.output}"
+    )
+    return 0

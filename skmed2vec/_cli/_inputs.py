@@ -1,0 +1,208 @@
+"""Input options of the commands: event files, MEDS folders, OMOP sources, label files."""
+
+import logging
+from pathlib import Path
+
+import numpy as np
+import pandas as pd
+
+from .._timelines import events_to_timelines
+from ._errors import CommandError
+
+__all__ = [
+    "add_input_options",
+    "add_labels_option",
+    "read_codes_metadata",
+    "read_events",
+    "read_labels",
+    "timelines_for_labels",
+]
+
+logger = logging.getLogger("skmed2vec.cli")
+
+#: Split names of a MEDS folder, in the order MEDS-DEV uses them.
+MEDS_SPLITS = ("train", "tuning", "held_out")
+
+
+def add_input_options(parser, *, split_default="train"):
+    """The ``--events`` / ``--meds`` / ``--omop`` group and the column options."""
+    group = parser.add_argument_group("input (one of)")
+    sources = group.add_mutually_exclusive_group(required=True)
+    sources.add_argument(
+        "--events", metavar="FILE", help="event table: .parquet or .csv, one row per event"
+    )
+    sources.add_argument(
+        "--meds", metavar="DIR", help="MEDS folder (data/<split>/*.parquet, metadata/)"
+    )
+    if _reader("read_omop") is not None:
+        sources.add_argument("--omop", metavar="PATH_OR_URL", help="OMOP CDM folder or database")
+    group.add_argument(
+        "--split",
+        default=split_default,
+        help=f"MEDS split to read, or 'all' (default {split_default!r})",
+    )
+    group.add_argument("--subject-col", default="subject_id", help="default subject_id")
+    group.add_argument("--time-col", default="time", help="default time")
+    group.add_argument("--code-col", default="code", help="default code")
+
+
+def add_labels_option(parser, *, required=True):
+    parser.add_argument(
+        "--labels",
+        metavar="FILE_OR_DIR",
+        required=required,
+        help="MEDS labels: parquet with subject_id, prediction_time (and boolean_value)",
+    )
+
+
+def _read_table(path, option):
+    path = Path(path)
+    if not path.exists():
+        raise CommandError(f"{option} {path}: no such file or folder")
+    files = sorted(path.rglob("*.parquet")) if path.is_dir() else [path]
+    if not files:
+        raise CommandError(f"{option} {path}: the folder holds no .parquet file")
+    frames = []
+    for file in files:
+        suffix = file.suffix.lower()
+        if suffix == ".parquet":
+            frames.append(pd.read_parquet(file))
+        elif suffix in {".csv", ".gz", ".tsv"}:
+            frames.append(pd.read_csv(file, sep="\t" if suffix == ".tsv" else ","))
+        else:
+            raise CommandError(f"{option} {file}: expected a .parquet or .csv file")
+    return pd.concat(frames, ignore_index=True) if len(frames) > 1 else frames[0]
+
+
+def _require_columns(frame, columns, option, source, hints=None):
+    for column in columns:
+        if column not in frame.columns:
+            hint = f"; name it with {hints[column]}" if hints and column in hints else ""
+            raise CommandError(
+                f"{option} {source}: no column {column!r} (columns: "
+                f"{', '.join(map(str, frame.columns[:12]))}){hint}"
+            )
+
+
+def _meds_split_subjects(root, split):
+    """Subject ids of a split: metadata/subject_splits.parquet, else the data/<split> folder."""
+    splits_file = root / "metadata" / "subject_splits.parquet"
+    if splits_file.exists():
+        table = pd.read_parquet(splits_file, columns=["subject_id", "split"])
+        return table.loc[table["split"] == split, "subject_id"].to_numpy()
+    return None
+
+
+def _read_meds(args):
+    root = Path(args.meds)
+    if not (root / "data").is_dir():
+        raise CommandError(f"--meds {root}: not a MEDS folder (no data/ folder inside)")
+    split = None if args.split == "all" else args.split
+    if _reader("read_meds") is not None:
+        return _reader("read_meds")(root, split=split)
+    folder = root / "data" if split is None else root / "data" / split
+    if split is not None and not folder.is_dir():
+        subjects = _meds_split_subjects(root, split)
+        if subjects is None:
+            found = sorted(p.name for p in (root / "data").iterdir() if p.is_dir())
+            raise CommandError(
+                f"--split {split!r}: {root} has no such split (splits: {', '.join(found)}); "
+                "choose one with --split, or --split all"
+            )
+        events = _read_table(root / "data", "--meds")
+        return events[events["subject_id"].isin(subjects)]
+    return _read_table(folder, "--meds")
+
+
+def _reader(name):
+    import skmed2vec
+
+    return getattr(skmed2vec, name, None)
+
+
+def _read_omop(args):
+    return _reader("read_omop")(args.omop)
+
+
+def read_events(args):
+    """The events the input options name, as a DataFrame with subject, time, code columns."""
+    if args.events:
+        events = _read_table(args.events, "--events")
+        source, option = args.events, "--events"
+    elif getattr(args, "meds", None):
+        events = _read_meds(args)
+        source, option = args.meds, "--meds"
+    else:
+        events = _read_omop(args)
+        source, option = args.omop, "--omop"
+    columns = [args.subject_col, args.time_col, args.code_col]
+    hints = dict(zip(columns, ["--subject-col", "--time-col", "--code-col"]))
+    _require_columns(events, columns, option, source, hints)
+    events = events[columns]
+    static = events[args.time_col].isna()
+    if static.any():
+        # MEDS keeps static facts (sex, birth place) as rows without a time: they have no
+        # place on a timeline.
+        logger.info("leaving out %d static events (no time)", int(static.sum()))
+        events = events[~static]
+    if len(events) == 0:
+        raise CommandError(f"{option} {source}: no events to read")
+    logger.info("read %d events of %d subjects", len(events), events[args.subject_col].nunique())
+    return events
+
+
+def read_codes_metadata(args):
+    """Code descriptions: MEDS metadata/codes.parquet when the input is a MEDS folder."""
+    if not getattr(args, "meds", None):
+        return {}
+    path = Path(args.meds) / "metadata" / "codes.parquet"
+    if not path.exists():
+        return {}
+    table = pd.read_parquet(path)
+    if "code" not in table.columns or "description" not in table.columns:
+        return {}
+    table = table.dropna(subset=["code", "description"])
+    return dict(zip(table["code"].astype(str), table["description"].astype(str)))
+
+
+def read_labels(path):
+    """A MEDS label table: subject_id, prediction_time, and boolean_value if present."""
+    labels = _read_table(path, "--labels")
+    _require_columns(labels, ["subject_id", "prediction_time"], "--labels", path)
+    if labels["prediction_time"].isna().any():
+        raise CommandError(f"--labels {path}: prediction_time is missing in some rows")
+    return labels.reset_index(drop=True)
+
+
+def timelines_for_labels(events, labels, args):
+    """One timeline per label row: the subject's events up to its prediction time.
+
+    Returns the timelines and the positions of the label rows they belong to; label rows
+    whose subject has no event up to the prediction time get no timeline (their feature
+    row is zeros, as the embedder gives for an empty timeline).
+    """
+    subject, time, code = args.subject_col, args.time_col, args.code_col
+    rows = pd.DataFrame(
+        {
+            "_row": np.arange(len(labels)),
+            subject: labels["subject_id"].to_numpy(),
+            "_cutoff": labels["prediction_time"].to_numpy(),
+        }
+    )
+    try:
+        merged = events.merge(rows, on=subject, how="inner")
+        merged = merged[merged[time] <= merged["_cutoff"]]
+    except TypeError as exc:
+        raise CommandError(
+            f"--labels: prediction_time cannot be compared with the event times "
+            f"(column {time!r}): {exc}"
+        ) from None
+    cutoffs = pd.Series(labels["prediction_time"].to_numpy(), index=np.arange(len(labels)))
+    X, row_ids = events_to_timelines(
+        merged,
+        subject_col="_row",
+        time_col=time,
+        code_col=code,
+        prediction_times=cutoffs,
+    )
+    return X, np.asarray(row_ids, dtype=np.int64)

@@ -1,0 +1,131 @@
+"""``skmed2vec predict``: the MEDS-DEV workflow, embedder label-free, then a linear model."""
+
+import argparse
+import logging
+
+import numpy as np
+import pandas as pd
+from sklearn.linear_model import LogisticRegression
+
+from .._timelines import events_to_timelines
+from ._errors import CommandError
+from ._inputs import add_labels_option, read_events, read_labels
+from ._models import add_estimator_options, build_pipeline, load_model, save_model
+from ._transform import features_for_labels, write_parquet
+
+__all__ = ["add_parser", "run"]
+
+logger = logging.getLogger("skmed2vec.cli")
+
+#: Columns of MEDS-DEV's prediction schema, in order.
+PREDICTION_COLUMNS = [
+    "subject_id",
+    "prediction_time",
+    "boolean_value",
+    "predicted_boolean_probability",
+    "predicted_boolean_value",
+]
+
+
+def add_parser(commands):
+    parser = commands.add_parser(
+        "predict",
+        help="MEDS-DEV: fit on the train split, predict the labels of another split",
+        description="Fit the embedder label-free on the train split of a MEDS folder (or "
+        "take it from --model), fit a logistic regression on the train subjects' labels, "
+        "and write predictions for the subjects of --split in the MEDS evaluation schema.",
+    )
+    group = parser.add_argument_group("input")
+    group.add_argument("--meds", required=True, metavar="DIR", help="MEDS folder")
+    group.add_argument("--split", default="held_out", help="split to predict (default held_out)")
+    group.add_argument("--train-split", default="train", help="split to fit on (default train)")
+    add_labels_option(parser)
+    parser.add_argument(
+        "--model",
+        metavar="FILE",
+        help="use this fitted embedder instead of fitting one on the train split",
+    )
+    parser.add_argument("--trust-pickle", action="store_true", help="allow a joblib --model")
+    parser.add_argument(
+        "--save-model", metavar="FILE", help="also write the embedder fitted here (skops)"
+    )
+    parser.add_argument(
+        "--C", type=float, default=1.0, dest="C", help="inverse regularisation (default 1.0)"
+    )
+    parser.add_argument(
+        "--threshold",
+        type=float,
+        default=0.5,
+        help="probability from which predicted_boolean_value is true (default 0.5)",
+    )
+    add_estimator_options(parser)
+    parser.add_argument(
+        "--output", "-o", required=True, metavar="FILE", help="predictions .parquet file"
+    )
+    parser.set_defaults(run=run, events=None, omop=None)
+    return parser
+
+
+def _split_events(args, split):
+    return read_events(argparse.Namespace(**{**vars(args), "split": split}))
+
+
+def run(args):
+    if not 0 <= args.threshold <= 1:
+        raise CommandError(f"--threshold must be in [0, 1]; got {args.threshold}")
+    args.subject_col, args.time_col, args.code_col = "subject_id", "time", "code"
+    labels = read_labels(args.labels)
+    if "boolean_value" not in labels.columns:
+        raise CommandError(f"--labels {args.labels}: no column 'boolean_value' to learn from")
+    train_events = _split_events(args, args.train_split)
+    target_events = _split_events(args, args.split)
+    if args.model:
+        pipeline, embedder, _ = load_model(args)
+    else:
+        X, _ = events_to_timelines(train_events)
+        pipeline = build_pipeline(args, verbose=args.verbose).fit(X)
+        embedder = pipeline.named_steps["embedder"]
+        if args.save_model:
+            save_model(args.save_model, pipeline)
+    train_labels = labels[labels["subject_id"].isin(train_events["subject_id"].unique())]
+    target_labels = labels[labels["subject_id"].isin(target_events["subject_id"].unique())]
+    for part, split in (
+        (train_labels, args.train_split),
+        (target_labels, args.split),
+    ):
+        if len(part) == 0:
+            raise CommandError(f"--labels: no label row for a subject of split {split!r}")
+    y = train_labels["boolean_value"].astype(bool).to_numpy()
+    if len(np.unique(y)) < 2:
+        raise CommandError(
+            f"--labels: the train split's labels are all {bool(y[0])}; need both classes"
+        )
+    train_labels = train_labels.reset_index(drop=True)
+    target_labels = target_labels.reset_index(drop=True)
+    X_train, _ = features_for_labels(pipeline, embedder, train_events, train_labels, args)
+    X_target, _ = features_for_labels(pipeline, embedder, target_events, target_labels, args)
+    classifier = LogisticRegression(C=args.C, max_iter=2000).fit(X_train, y)
+    probability = classifier.predict_proba(X_target)[:, 1]
+    truth = target_labels.get("boolean_value")
+    predictions = pd.DataFrame(
+        {
+            "subject_id": target_labels["subject_id"].to_numpy(np.int64),
+            "prediction_time": target_labels["prediction_time"].to_numpy(),
+            "boolean_value": truth.astype("boolean").to_numpy()
+            if truth is not None
+            else pd.array([pd.NA] * len(target_labels), dtype="boolean"),
+            "predicted_boolean_probability": probability.astype(np.float64),
+            "predicted_boolean_value": probability >= args.threshold,
+        },
+        columns=PREDICTION_COLUMNS,
+    )
+    write_parquet(predictions, args.output)
+    logger.info(
+        "train: %d label rows (%.1f%% true); %s: %d rows",
+        len(train_labels),
+        100 * y.mean(),
+        args.split,
+        len(predictions),
+    )
+    print(f"wrote {len(predictions)} predictions for split {args.split!r} to {args.output}")
+    return 0

@@ -1,0 +1,305 @@
+"""The ``skmed2vec`` command, run as a subprocess on a MEDS folder built from Synthea."""
+
+import os
+import subprocess
+import sys
+from pathlib import Path
+
+import numpy as np
+import pandas as pd
+import pytest
+
+from skmed2vec._cli import main
+
+pa = pytest.importorskip("pyarrow")
+pq = pytest.importorskip("pyarrow.parquet")
+pytest.importorskip("skops")
+
+ROOT = Path(__file__).resolve().parents[1]
+FAST = ["--embed-dim", "8", "--epochs", "1", "--random-state", "0"]
+OUTCOME = "SNOMED//444814009"  # viral sinusitis, the most frequent condition
+CUTOFF = pd.Timestamp("2015-01-01")
+
+
+def run(*args, check=True):
+    env = dict(os.environ, PYTHONPATH=str(ROOT), PYTHONWARNINGS="ignore")
+    result = subprocess.run(
+        [sys.executable, "-m", "skmed2vec", *map(str, args)],
+        capture_output=True,
+        text=True,
+        cwd=ROOT,
+        env=env,
+        timeout=300,
+    )
+    if check and result.returncode != 0:
+        raise AssertionError(f"exit {result.returncode}\n{result.stdout}\n{result.stderr}")
+    return result
+
+
+@pytest.fixture(scope="module")
+def meds(synthea_dir, tmp_path_factory):
+    """A MEDS folder (data/<split>/, metadata/codes.parquet, subject_splits) and labels."""
+    from skmed2vec.datasets import load_synthea_events
+
+    events = load_synthea_events(synthea_dir)
+    subject_ids, subjects = pd.factorize(events["subject_id"])
+    # MEDS-style codes; allergies by name, so some codes contain spaces.
+    code = events["code"].str.replace(":", "//", n=1)
+    allergy = events["table"] == "allergies"
+    code[allergy] = "ALLERGY//" + events.loc[allergy, "description"]
+    data = pd.DataFrame(
+        {"subject_id": subject_ids.astype(np.int64), "time": events["time"], "code": code}
+    )
+    # A static row without a time per subject, as MEDS stores sex.
+    static = pd.DataFrame(
+        {"subject_id": np.arange(len(subjects)), "time": pd.NaT, "code": "GENDER//F"}
+    )
+    data = pd.concat([static, data], ignore_index=True)
+    split_of = np.array(["train", "train", "train", "tuning", "held_out"])[
+        np.arange(len(subjects)) % 5
+    ]
+    root = tmp_path_factory.mktemp("meds")
+    for split in ["train", "tuning", "held_out"]:
+        folder = root / "data" / split
+        folder.mkdir(parents=True)
+        part = data[split_of[data["subject_id"]] == split]
+        table = pa.Table.from_pandas(part, preserve_index=False).cast(
+            pa.schema(
+                [("subject_id", pa.int64()), ("time", pa.timestamp("us")), ("code", pa.string())]
+            )
+        )
+        pq.write_table(table, folder / "0.parquet")
+    (root / "metadata").mkdir()
+    descriptions = pd.DataFrame({"code": code, "description": events["description"]})
+    descriptions.drop_duplicates("code").to_parquet(root / "metadata" / "codes.parquet")
+    pd.DataFrame({"subject_id": np.arange(len(subjects)), "split": split_of}).to_parquet(
+        root / "metadata" / "subject_splits.parquet"
+    )
+    # Labels: does a subject seen before 2015 get viral sinusitis from 2015 on?
+    before = data[data["time"] < CUTOFF]["subject_id"].unique()
+    after = data[(data["time"] >= CUTOFF) & (data["code"] == OUTCOME)]["subject_id"].unique()
+    labels = pd.DataFrame(
+        {
+            "subject_id": before.astype(np.int64),
+            "prediction_time": CUTOFF,
+            "boolean_value": np.isin(before, after),
+        }
+    )
+    labels["prediction_time"] = labels["prediction_time"].astype("datetime64[us]")
+    labels.to_parquet(root / "labels.parquet")
+    return root
+
+
+@pytest.fixture(scope="module")
+def model(meds, tmp_path_factory):
+    path = tmp_path_factory.mktemp("model") / "model.skops"
+    result = run("fit", "--meds", meds, "--min-subjects", "3", *FAST, "--output", path)
+    assert "wrote" in result.stdout and result.stderr == ""
+    return path
+
+
+def test_version_and_help(capsys):
+    from skmed2vec import __version__
+
+    assert run("--version").stdout.strip() == f"skmed2vec {__version__}"
+    assert main([]) == 0
+    out = capsys.readouterr().out
+    assert "fit" in out and "predict" in out and "export" in out
+    for argv in (["fit", "--events", "e.csv", "-o", "m", "--bogus"], ["nonsense"], ["fit"]):
+        with pytest.raises(SystemExit) as exit:
+            main(argv)
+        assert exit.value.code == 2
+    assert "unrecognized arguments: --bogus" in capsys.readouterr().err
+
+
+def test_fit_writes_a_skops_model_trusting_only_the_package(model):
+    import skops.io as sio
+
+    from skmed2vec._cli._models import TRUSTED_TYPES
+
+    assert sorted(sio.get_untrusted_types(file=model)) == sorted(TRUSTED_TYPES)
+    saved = sio.load(model, trusted=TRUSTED_TYPES)
+    embedder = saved["model"].named_steps["embedder"]
+    assert embedder.code_vectors_.shape[1] == 8
+    assert "GENDER//F" not in embedder.vocabulary_  # static rows are not events
+    assert saved["descriptions"][OUTCOME] == "Viral sinusitis (disorder)"
+
+
+def test_neighbours_table(model):
+    out = run("neighbours", "--model", model, OUTCOME, "--topn", "3").stdout
+    lines = out.splitlines()
+    assert lines[0].startswith(f"{OUTCOME}  (Viral sinusitis (disorder)): ")
+    assert lines[1].split() == ["code", "similarity", "count", "description"]
+    rows = lines[3:]
+    assert len(rows) == 3
+    similarities = [float(r.split()[1]) for r in rows]
+    assert similarities == sorted(similarities, reverse=True)
+
+
+def test_neighbours_of_an_unknown_code(model, capsys):
+    assert main(["neighbours", "--model", str(model), "NOPE//1"]) == 1
+    err = capsys.readouterr().err
+    assert err.count("\n") == 1 and "'NOPE//1' is not in the model" in err
+
+
+@pytest.mark.parametrize("format", ["word2vec-binary", "parquet", "projector", "safetensors"])
+def test_export(model, tmp_path, format):
+    from skmed2vec import load_vectors
+
+    target = tmp_path / {"parquet": "v.parquet", "projector": "proj"}.get(format, "v.bin")
+    argv = ["export", "--model", str(model), "--format", format, "--output", str(target)]
+    if format == "parquet":
+        run(*argv)  # one as a subprocess, the others in-process
+    else:
+        assert main(argv) == 0
+    read = load_vectors(target, format=format)
+    assert read.vectors.shape[1] == 8
+    assert any(c.startswith("ALLERGY//") and " " in c for c in read.codes)
+    if format == "parquet":
+        schema = pq.read_schema(target)
+        assert schema.field("vector").type == pa.list_(pa.float32())
+        assert schema.field("description").type == pa.string()
+    if format == "projector":
+        header = (target / "metadata.tsv").read_text().splitlines()[0]
+        assert header == "code\tcount\tdescription"
+
+
+def test_transform_writes_one_row_per_label(meds, model, tmp_path):
+    out = tmp_path / "features.parquet"
+    run(
+        "transform",
+        "--model",
+        model,
+        "--meds",
+        meds,
+        "--labels",
+        meds / "labels.parquet",
+        "--output",
+        out,
+    )
+    schema = pq.read_schema(out)
+    assert schema.names[:2] == ["subject_id", "prediction_time"]
+    assert schema.field("subject_id").type == pa.int64()
+    assert pa.types.is_timestamp(schema.field("prediction_time").type)
+    assert schema.names[2:] == [f"recency_{i}" for i in range(8)]
+    assert all(schema.field(n).type == pa.float32() for n in schema.names[2:])
+    features = pd.read_parquet(out)
+    labels = pd.read_parquet(meds / "labels.parquet")
+    assert len(features) == len(labels)
+    assert (features["subject_id"].to_numpy() == labels["subject_id"].to_numpy()).all()
+    assert np.abs(features.iloc[:, 2:].to_numpy()).sum(axis=1).min() > 0
+
+
+def test_predict_meds_dev(meds, tmp_path):
+    out = tmp_path / "predictions.parquet"
+    run(
+        "predict",
+        "--meds",
+        meds,
+        "--labels",
+        meds / "labels.parquet",
+        "--split",
+        "held_out",
+        *FAST,
+        "--output",
+        out,
+    )
+    schema = pq.read_schema(out)
+    assert schema.names == [
+        "subject_id",
+        "prediction_time",
+        "boolean_value",
+        "predicted_boolean_probability",
+        "predicted_boolean_value",
+    ]
+    assert schema.field("boolean_value").type == pa.bool_()
+    assert schema.field("predicted_boolean_value").type == pa.bool_()
+    assert schema.field("predicted_boolean_probability").type == pa.float64()
+    predictions = pd.read_parquet(out)
+    splits = pd.read_parquet(meds / "metadata" / "subject_splits.parquet")
+    held_out = set(splits.loc[splits["split"] == "held_out", "subject_id"])
+    assert set(predictions["subject_id"]) <= held_out and len(predictions) > 100
+    assert predictions["predicted_boolean_probability"].between(0, 1).all()
+    from sklearn.metrics import roc_auc_score
+
+    # Features from history predict the outcome better than chance.
+    auc = roc_auc_score(predictions["boolean_value"], predictions["predicted_boolean_probability"])
+    assert auc > 0.55
+
+
+def test_verbose_shows_progress_and_quiet_prints_nothing_on_stderr(tmp_path):
+    events = tmp_path / "events.csv"
+    rng = np.random.default_rng(0)
+    pd.DataFrame(
+        {
+            "patient": np.repeat(np.arange(40), 6),
+            "date": pd.Timestamp("2020-01-01") + pd.to_timedelta(rng.integers(0, 900, 240), "D"),
+            "concept": rng.choice(["E11 9", "I10", "J45", "N18//3"], 240),
+        }
+    ).to_csv(events, index=False)
+    columns = ["--subject-col", "patient", "--time-col", "date", "--code-col", "concept"]
+    quiet = run("fit", "--events", events, *columns, *FAST, "-o", tmp_path / "m.skops")
+    assert quiet.stderr == ""
+    loud = run("fit", "--events", events, *columns, *FAST, "-o", tmp_path / "m.skops", "-v")
+    assert "read 240 events of 40 subjects" in loud.stderr
+    assert "epoch" in loud.stderr
+
+
+# -- errors: one line naming the option, exit status 1 (run in-process: fast) ----------
+@pytest.fixture
+def events_file(tmp_path):
+    path = tmp_path / "events.parquet"
+    X = [[("2020-01-01", "E11 9"), ("2020-01-03", "I10"), ("2020-02-01", "J45")]] * 10
+    pd.DataFrame(
+        [(i, pd.Timestamp(t), c) for i, timeline in enumerate(X) for t, c in timeline],
+        columns=["subject_id", "time", "code"],
+    ).to_parquet(path)
+    return path
+
+
+@pytest.mark.parametrize(
+    ("extra", "message"),
+    [
+        (["--code-col", "concept"], "no column 'concept'.*--code-col"),
+        (["--embed-dim", "0"], "--embed-dim: The 'embed_dim' parameter"),
+        (["--objective", "magic"], "--objective: The 'objective' parameter"),
+    ],
+)
+def test_fit_errors_name_the_option(events_file, tmp_path, capsys, extra, message):
+    status = main(["fit", "--events", str(events_file), "-o", str(tmp_path / "m"), *extra])
+    err = capsys.readouterr().err
+    assert status == 1 and err.count("\n") == 1
+    assert err.startswith("skmed2vec fit: error: ")
+    import re
+
+    assert re.search(message, err)
+    assert not (tmp_path / "m").exists()
+
+
+def test_missing_files_and_pickle_need_trust(events_file, tmp_path, capsys):
+    assert main(["fit", "--events", str(tmp_path / "none.csv"), "-o", "x"]) == 1
+    assert "--events" in capsys.readouterr().err
+    model = tmp_path / "m.joblib"
+    args = ["fit", "--events", str(events_file), *FAST, "--model-format", "joblib"]
+    assert main([*args, "-o", str(model)]) == 0
+    capsys.readouterr()
+    assert main(["neighbours", "--model", str(model), "I10"]) == 1
+    assert "--trust-pickle" in capsys.readouterr().err
+    assert main(["neighbours", "--model", str(model), "I10", "--trust-pickle"]) == 0
+    assert "E11%209" not in capsys.readouterr().out  # a table shows codes as they are
+    assert (
+        main(
+            [
+                "export",
+                "--model",
+                str(model),
+                "--trust-pickle",
+                "--format",
+                "word2vec",
+                "-o",
+                str(tmp_path / "v.txt"),
+            ]
+        )
+        == 0
+    )
+    assert "E11%209 " in (tmp_path / "v.txt").read_text()

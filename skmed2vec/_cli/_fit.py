@@ -1,7 +1,7 @@
 """``skmed2vec fit``: learn the vocabulary and code vectors, write the model file."""
 
 from .._timelines import events_to_timelines
-from ._inputs import add_input_options, read_codes_metadata, read_events
+from ._inputs import add_input_options, read_codes_metadata, read_events, timeline_options
 from ._models import add_estimator_options, build_pipeline, save_model
 
 __all__ = ["add_parser", "run"]
@@ -29,9 +29,7 @@ def add_parser(commands):
 
 def run(args):
     events = read_events(args)
-    X, _ = events_to_timelines(
-        events, subject_col=args.subject_col, time_col=args.time_col, code_col=args.code_col
-    )
+    X, _ = events_to_timelines(events, **timeline_options(args))
     pipeline = build_pipeline(args, verbose=args.verbose).fit(X)
     embedder = pipeline.named_steps["embedder"]
     descriptions = read_codes_metadata(args)

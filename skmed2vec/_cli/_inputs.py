@@ -15,6 +15,7 @@ __all__ = [
     "read_codes_metadata",
     "read_events",
     "read_labels",
+    "timeline_options",
     "timelines_for_labels",
 ]
 
@@ -44,6 +45,20 @@ def add_input_options(parser, *, split_default="train"):
     group.add_argument("--subject-col", default="subject_id", help="default subject_id")
     group.add_argument("--time-col", default="time", help="default time")
     group.add_argument("--code-col", default="code", help="default code")
+    group.add_argument(
+        "--static-events",
+        choices=["first", "drop", "error"],
+        default="first",
+        help="rows without a time (MEDS static rows): at the subject's first event "
+        "(default), left out, or an error",
+    )
+    group.add_argument(
+        "--at-prediction-time",
+        choices=["exclude", "include"],
+        default="exclude",
+        help="whether events at exactly a prediction time are used (default exclude; "
+        "MEDS tasks include them)",
+    )
 
 
 def add_labels_option(parser, *, required=True):
@@ -139,12 +154,6 @@ def read_events(args):
     hints = dict(zip(columns, ["--subject-col", "--time-col", "--code-col"]))
     _require_columns(events, columns, option, source, hints)
     events = events[columns]
-    static = events[args.time_col].isna()
-    if static.any():
-        # MEDS keeps static facts (sex, birth place) as rows without a time: they have no
-        # place on a timeline.
-        logger.info("leaving out %d static events (no time)", int(static.sum()))
-        events = events[~static]
     if len(events) == 0:
         raise CommandError(f"{option} {source}: no events to read")
     logger.info("read %d events of %d subjects", len(events), events[args.subject_col].nunique())
@@ -174,35 +183,34 @@ def read_labels(path):
     return labels.reset_index(drop=True)
 
 
+def timeline_options(args):
+    """The keyword arguments of ``events_to_timelines`` the options set."""
+    return {
+        "subject_col": args.subject_col,
+        "time_col": args.time_col,
+        "code_col": args.code_col,
+        "at_prediction_time": args.at_prediction_time,
+        "static_events": args.static_events,
+    }
+
+
 def timelines_for_labels(events, labels, args):
     """One timeline per label row: the subject's events up to its prediction time.
 
     Returns the timelines and the positions of the label rows they belong to; label rows
-    whose subject has no event up to the prediction time get no timeline (their feature
-    row is zeros, as the embedder gives for an empty timeline).
+    whose subject has no event get no timeline (their feature row is zeros, as the
+    embedder gives for an empty timeline).
     """
-    subject, time, code = args.subject_col, args.time_col, args.code_col
-    rows = pd.DataFrame(
-        {
-            "_row": np.arange(len(labels)),
-            subject: labels["subject_id"].to_numpy(),
-            "_cutoff": labels["prediction_time"].to_numpy(),
-        }
-    )
-    try:
-        merged = events.merge(rows, on=subject, how="inner")
-        merged = merged[merged[time] <= merged["_cutoff"]]
-    except TypeError as exc:
+    known = labels["subject_id"].isin(events[args.subject_col].unique()).to_numpy()
+    if not known.any():
         raise CommandError(
-            f"--labels: prediction_time cannot be compared with the event times "
-            f"(column {time!r}): {exc}"
-        ) from None
-    cutoffs = pd.Series(labels["prediction_time"].to_numpy(), index=np.arange(len(labels)))
-    X, row_ids = events_to_timelines(
-        merged,
-        subject_col="_row",
-        time_col=time,
-        code_col=code,
-        prediction_times=cutoffs,
-    )
-    return X, np.asarray(row_ids, dtype=np.int64)
+            "--labels: no subject of the label file has events in the input; "
+            "check --split and the subject ids"
+        )
+    if not known.all():
+        logger.info("%d label rows have no events: their features are zeros", (~known).sum())
+    table = labels.loc[known, ["subject_id", "prediction_time"]]
+    if args.subject_col != "subject_id":
+        table = table.rename(columns={"subject_id": args.subject_col})
+    X, _ = events_to_timelines(events, prediction_times=table, **timeline_options(args))
+    return X, np.flatnonzero(known)

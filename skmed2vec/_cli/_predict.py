@@ -9,7 +9,7 @@ from sklearn.linear_model import LogisticRegression
 
 from .._timelines import events_to_timelines
 from ._errors import CommandError
-from ._inputs import add_labels_option, read_events, read_labels
+from ._inputs import add_labels_option, read_events, read_labels, timeline_options
 from ._models import add_estimator_options, build_pipeline, load_model, save_model
 from ._transform import features_for_labels, write_parquet
 
@@ -39,6 +39,18 @@ def add_parser(commands):
     group.add_argument("--meds", required=True, metavar="DIR", help="MEDS folder")
     group.add_argument("--split", default="held_out", help="split to predict (default held_out)")
     group.add_argument("--train-split", default="train", help="split to fit on (default train)")
+    group.add_argument(
+        "--static-events",
+        choices=["first", "drop", "error"],
+        default="first",
+        help="rows without a time: at the subject's first event (default), left out, or an error",
+    )
+    group.add_argument(
+        "--at-prediction-time",
+        choices=["exclude", "include"],
+        default="exclude",
+        help="whether events at exactly a prediction time are used (default exclude)",
+    )
     add_labels_option(parser)
     parser.add_argument(
         "--model",
@@ -82,7 +94,7 @@ def run(args):
     if args.model:
         pipeline, embedder, _ = load_model(args)
     else:
-        X, _ = events_to_timelines(train_events)
+        X, _ = events_to_timelines(train_events, **timeline_options(args))
         pipeline = build_pipeline(args, verbose=args.verbose).fit(X)
         embedder = pipeline.named_steps["embedder"]
         if args.save_model:

@@ -2,6 +2,7 @@
 
 import logging
 
+from ._progress import Progress
 from ._validation import check_no_bools
 
 __all__ = ["TimelineEstimatorMixin", "UNKNOWN"]
@@ -30,6 +31,8 @@ class TimelineEstimatorMixin:
 
     def _report(self, message):
         """Log ``message``; print it as well when ``verbose`` is set."""
-        logger.info(message)
-        if self.verbose:
-            print(f"[{type(self).__name__}] {message}", flush=True)
+        Progress(None, "", verbose=self.verbose, name=type(self).__name__).report(message)
+
+    def _progress(self, total, desc, unit="it"):
+        """A :class:`~skmed2vec._progress.Progress` bar that follows ``verbose``."""
+        return Progress(total, desc, verbose=self.verbose, name=type(self).__name__, unit=unit)

@@ -79,7 +79,9 @@ class TemporalMed2VecEmbedder(TimelineEstimatorMixin, TransformerMixin, BaseEsti
     random_state : int, RandomState instance or None, default=None
         Seeds initial vectors, shuffling and negatives.
     verbose : int, default=0
-        Print the loss and speed of each epoch.
+        0 prints nothing. 1 or more prints the loss and speed of each epoch and
+        shows a progress bar of the epochs (tqdm, on standard error). The same
+        messages always go to the ``skmed2vec`` logger at INFO level.
 
     Attributes
     ----------
@@ -260,9 +262,10 @@ class TemporalMed2VecEmbedder(TimelineEstimatorMixin, TransformerMixin, BaseEsti
         initial = None
         if self.initial_vectors is not None:
             initial = initial_rows(self.initial_vectors, codes, self.embed_dim)
-        vectors, context, losses = _trainer.train(
-            X, counts, settings, seed=seed, report=self._report, initial=initial
-        )
+        with self._progress(self.epochs, "epochs", unit="epoch") as bar:
+            vectors, context, losses = _trainer.train(
+                X, counts, settings, seed=seed, report=bar.step, initial=initial
+            )
         self.code_vocabulary_ = vocabulary
         self.codes_ = codes
         self.vocabulary_ = {code: i for i, code in enumerate(codes.tolist())}

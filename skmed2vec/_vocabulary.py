@@ -70,7 +70,9 @@ class CodeVocabulary(
         nearest first (e.g. from :func:`~skmed2vec.read_meds_codes` or
         :func:`~skmed2vec.read_omop_ancestors`); the ICD rule is then not used.
     verbose : int, default=0
-        Print how many codes were kept and what share of events they cover.
+        0 prints nothing; 1 or more prints how many codes were kept and what
+        share of events they cover. The message always goes to the
+        ``skmed2vec`` logger at INFO level.
 
     Attributes
     ----------

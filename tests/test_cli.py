@@ -242,7 +242,8 @@ def test_verbose_shows_progress_and_quiet_prints_nothing_on_stderr(tmp_path):
     assert quiet.stderr == ""
     loud = run("fit", "--events", events, *columns, *FAST, "-o", tmp_path / "m.skops", "-v")
     assert "read 240 events of 40 subjects" in loud.stderr
-    assert "epoch" in loud.stderr
+    assert "[TemporalMed2VecEmbedder] epoch 1/1: loss" in loud.stdout
+    assert "[CodeVocabulary] kept" in loud.stdout
 
 
 # -- errors: one line naming the option, exit status 1 (run in-process: fast) ----------

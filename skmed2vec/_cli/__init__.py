@@ -17,7 +17,8 @@ from ._models import option_for
 
 __all__ = ["build_parser", "main"]
 
-logger = logging.getLogger("skmed2vec")
+# The command's own messages; the estimators print theirs under ``verbose``.
+logger = logging.getLogger("skmed2vec.cli")
 
 _COMMANDS = (_fit, _transform, _neighbours, _export, _predict, _demo)
 

@@ -6,6 +6,7 @@ from pathlib import Path
 import numpy as np
 import pandas as pd
 
+from .._progress import progress
 from .._timelines import events_to_timelines
 from ._errors import CommandError
 
@@ -70,7 +71,7 @@ def add_labels_option(parser, *, required=True):
     )
 
 
-def _read_table(path, option):
+def _read_table(path, option, verbose=0):
     path = Path(path)
     if not path.exists():
         raise CommandError(f"{option} {path}: no such file or folder")
@@ -78,7 +79,7 @@ def _read_table(path, option):
     if not files:
         raise CommandError(f"{option} {path}: the folder holds no .parquet file")
     frames = []
-    for file in files:
+    for file in progress(files, "reading", verbose=verbose if len(files) > 1 else 0, unit="file"):
         suffix = file.suffix.lower()
         if suffix == ".parquet":
             frames.append(pd.read_parquet(file))
@@ -124,9 +125,9 @@ def _read_meds(args):
                 f"--split {split!r}: {root} has no such split (splits: {', '.join(found)}); "
                 "choose one with --split, or --split all"
             )
-        events = _read_table(root / "data", "--meds")
+        events = _read_table(root / "data", "--meds", args.verbose)
         return events[events["subject_id"].isin(subjects)]
-    return _read_table(folder, "--meds")
+    return _read_table(folder, "--meds", args.verbose)
 
 
 def _reader(name):
@@ -142,7 +143,7 @@ def _read_omop(args):
 def read_events(args):
     """The events the input options name, as a DataFrame with subject, time, code columns."""
     if args.events:
-        events = _read_table(args.events, "--events")
+        events = _read_table(args.events, "--events", args.verbose)
         source, option = args.events, "--events"
     elif getattr(args, "meds", None):
         events = _read_meds(args)

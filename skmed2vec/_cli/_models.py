@@ -106,7 +106,7 @@ def build_pipeline(args, verbose=0):
         )
     return Pipeline(
         [
-            ("vocabulary", CodeVocabulary(**vocabulary)),
+            ("vocabulary", CodeVocabulary(verbose=verbose, **vocabulary)),
             ("embedder", TemporalMed2VecEmbedder(verbose=verbose, **embedder)),
         ]
     )

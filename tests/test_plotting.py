@@ -1,0 +1,132 @@
+"""Displays draw what they claim: points, colours, labels, lines (Agg backend)."""
+
+import numpy as np
+import pytest
+
+mpl = pytest.importorskip("matplotlib")
+mpl.use("Agg")
+import matplotlib.pyplot as plt  # noqa: E402
+from matplotlib.colors import to_hex  # noqa: E402
+from sklearn.model_selection import GridSearchCV  # noqa: E402
+from sklearn.pipeline import make_pipeline  # noqa: E402
+
+from skmed2vec import CodeVocabulary, TemporalMed2VecEmbedder  # noqa: E402
+from skmed2vec.evaluation import neighbour_precision  # noqa: E402
+from skmed2vec.plotting import (  # noqa: E402
+    CodeMapDisplay,
+    NeighbourPrecisionDisplay,
+    TuningCurveDisplay,
+)
+
+
+@pytest.fixture(autouse=True)
+def close_figures():
+    yield
+    plt.close("all")
+
+
+@pytest.fixture(scope="module")
+def fitted(cohort):
+    return TemporalMed2VecEmbedder(embed_dim=8, epochs=2, random_state=0).fit(cohort.X)
+
+
+def test_code_map_points_colours_and_labels(fitted, cohort):
+    groups = cohort.groups
+    label = sorted(groups)[:2]
+    display = CodeMapDisplay.from_estimator(fitted, groups=groups, label_codes=label)
+    n_codes = len(fitted.codes_) - 1  # <UNK> left out
+    n_points = sum(len(s.get_offsets()) for s in display.scatters_.values())
+    assert n_points == n_codes == len(display.codes)
+    named = sorted(set(groups.values()) & {groups.get(c) for c in fitted.codes_.tolist()})
+    assert sorted(display.scatters_) == sorted(named + ["other"])
+    for name in named:
+        expected = sum(groups.get(c) == name for c in fitted.codes_.tolist())
+        assert len(display.scatters_[name].get_offsets()) == expected
+    colours = {to_hex(s.get_facecolor()[0]) for s in display.scatters_.values()}
+    assert len(colours) == len(display.scatters_)  # one colour per group
+    assert to_hex(display.scatters_["other"].get_facecolor()[0]) == to_hex("0.75")
+    assert [t.get_text() for t in display.annotations_] == label
+    legend = [t.get_text() for t in display.ax_.get_legend().get_texts()]
+    assert legend == named + ["other"]
+    assert display.ax_.get_xlabel() == "PCA 1" and display.figure_ is display.ax_.figure
+
+
+def test_code_map_tsne_on_given_axes_and_errors(fitted, cohort):
+    fig, ax = plt.subplots()
+    display = CodeMapDisplay.from_estimator(
+        fitted, groups=cohort.groups, method="tsne", show_ungrouped=False, ax=ax
+    )
+    assert display.ax_ is ax and "other" not in display.scatters_
+    assert display.ax_.get_xlabel() == "t-SNE 1"
+    with pytest.raises(ValueError, match="method must be one of"):
+        CodeMapDisplay.from_estimator(fitted, method="umap")
+    with pytest.raises(ValueError, match="label_codes not among"):
+        CodeMapDisplay.from_estimator(fitted, label_codes=["NOPE"])
+
+
+def test_tuning_curve_from_grid_search(cohort):
+    pipe = make_pipeline(CodeVocabulary(), TemporalMed2VecEmbedder(epochs=1, random_state=0))
+    grid = {
+        "temporalmed2vecembedder__time_decay": [0.0, 0.01, 0.3],
+        "temporalmed2vecembedder__embed_dim": [4, 8],
+    }
+    X = cohort.X[:150]
+    search = GridSearchCV(pipe, grid, cv=2).fit(X)
+    display = TuningCurveDisplay.from_estimator(search)
+    assert sorted(display.lines_) == [4, 8]
+    results = search.cv_results_
+    for dim, line in display.lines_.items():
+        assert line.get_xdata().tolist() == [0.0, 0.01, 0.3]
+        rows = [
+            i
+            for i, p in enumerate(results["params"])
+            if p["temporalmed2vecembedder__embed_dim"] == dim
+        ]
+        order = np.argsort(
+            [results["params"][i]["temporalmed2vecembedder__time_decay"] for i in rows]
+        )
+        expected = results["mean_test_score"][np.array(rows)[order]]
+        np.testing.assert_allclose(line.get_ydata(), expected)
+        assert line.get_label() == f"embed_dim={dim}"
+    best = search.best_params_
+    assert display.best_marker_.get_xdata()[0] == best["temporalmed2vecembedder__time_decay"]
+    np.testing.assert_allclose(display.best_marker_.get_ydata()[0], search.best_score_)
+    assert display.ax_.get_xscale() == "symlog" and display.ax_.get_xlabel() == "time_decay"
+    with pytest.raises(ValueError, match="exactly one parameter named 'window'"):
+        TuningCurveDisplay.from_estimator(search, x="window")
+
+
+def test_neighbour_precision_curve(fitted, cohort):
+    results = [neighbour_precision(fitted, cohort.groups, k=k) for k in (1, 3, 10)]
+    display = NeighbourPrecisionDisplay.from_results(results, name="decay", n_bootstrap=50)
+    assert display.line_.get_xdata().tolist() == [1, 3, 10]
+    np.testing.assert_allclose(display.line_.get_ydata(), [r.precision for r in results])
+    np.testing.assert_allclose(display.baseline_line_.get_ydata(), [r.baseline for r in results])
+    assert display.baseline_line_.get_linestyle() == "--"
+    assert display.band_ is not None
+    assert display.line_.get_label() == "decay"
+    # A second embedding on the same axes.
+    other = NeighbourPrecisionDisplay.from_embeddings(
+        fitted, cohort.groups, ks=[1, 3, 10], name="again", n_bootstrap=0, ax=display.ax_
+    )
+    assert len(display.ax_.get_lines()) == 4 and other.band_ is None
+    with pytest.raises(ValueError, match="distinct k"):
+        NeighbourPrecisionDisplay.from_results(results[:1] * 2)
+
+
+def test_matplotlib_is_imported_only_when_drawing():
+    import os
+    import subprocess
+    import sys
+    from pathlib import Path
+
+    root = Path(__file__).resolve().parents[1]
+    code = "import sys, skmed2vec.plotting; print('matplotlib' in sys.modules)"
+    out = subprocess.run(
+        [sys.executable, "-c", code],
+        capture_output=True,
+        text=True,
+        cwd=root,
+        env={**os.environ, "PYTHONPATH": str(root)},
+    )
+    assert out.stdout.strip() == "False", out.stderr

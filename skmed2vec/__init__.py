@@ -11,6 +11,7 @@ from ._export import (
 )
 from ._timelines import Timelines, as_timelines, events_to_timelines
 from ._vocabulary import CodeVocabulary
+from .datasets import read_meds, read_meds_codes, read_omop, read_omop_ancestors
 
 __all__ = [
     "BagOfCodes",
@@ -22,6 +23,10 @@ __all__ = [
     "events_to_timelines",
     "load_vectors",
     "load_word2vec_format",
+    "read_meds",
+    "read_meds_codes",
+    "read_omop",
+    "read_omop_ancestors",
     "save_vectors",
     "unescape_code",
 ]

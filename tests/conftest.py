@@ -1,12 +1,18 @@
 """Shared fixtures: a small planted cohort and the optional shared data folder."""
 
+import os
 from pathlib import Path
 
 import pytest
 
 from skmed2vec.datasets import make_cohort
 
-SHARED_DATA = Path(__file__).resolve().parents[1].parent / "shared" / "data"
+# ../shared/data beside the clone, or the folder named by SKMED2VEC_SHARED_DATA.
+SHARED_DATA = Path(
+    os.environ.get(
+        "SKMED2VEC_SHARED_DATA", Path(__file__).resolve().parents[1].parent / "shared" / "data"
+    )
+)
 
 
 @pytest.fixture(scope="session")

@@ -1,15 +1,22 @@
 """Loaders for Synthea CSV exports: coded events, drug indications, module membership."""
 
+import logging
 import os
 from pathlib import Path
 
 import numpy as np
 import pandas as pd
-from sklearn.utils._param_validation import validate_params
+from sklearn.utils._param_validation import StrOptions, validate_params
 
 _PATH = [str, os.PathLike]
+logger = logging.getLogger(__name__)
 
-__all__ = ["load_synthea_events", "load_synthea_indications", "load_synthea_modules"]
+__all__ = [
+    "load_synthea_events",
+    "load_synthea_indications",
+    "load_synthea_modules",
+    "load_synthea_patients",
+]
 
 
 # -- Synthea ------------------------------------------------------------------
@@ -28,7 +35,15 @@ _SYNTHEA_COLUMNS = {
     "description": ("med_description", "DESCRIPTION"),
     "reason": ("med_reason_code", "REASONCODE"),
     "reason_description": ("med_reason_description", "REASONDESCRIPTION"),
+    "patient": ("pat_id", "Id"),
+    "birth": ("birth_date", "BIRTHDATE"),
+    "death": ("death_date", "DEATHDATE"),
+    "gender": ("gender", "GENDER"),
+    "race": ("race", "RACE"),
+    "ethnicity": ("ethnicity", "ETHNICITY"),
 }
+# Systems as OMOP vocabulary ids, for the "vocabulary_id/concept_code" form.
+_OMOP_VOCABULARIES = {"SNOMED": "SNOMED", "RXNORM": "RxNorm", "LOINC": "LOINC"}
 _SYSTEM_PREFIXES = {"SNOMED-CT": "SNOMED:", "RXNORM": "RXNORM:", "LOINC": "LOINC:"}
 
 
@@ -73,8 +88,17 @@ def _parse_dates(values, file):
         raise ValueError(f"could not parse the dates of {file}: {exc}") from None
 
 
-@validate_params({"path": _PATH, "tables": [str, list, tuple]}, prefer_skip_nested_validation=True)
-def load_synthea_events(path, *, tables=("conditions", "medications", "careplans", "allergies")):
+@validate_params(
+    {
+        "path": _PATH,
+        "tables": [str, list, tuple],
+        "separator": [StrOptions({":", "/", "//"})],
+    },
+    prefer_skip_nested_validation=True,
+)
+def load_synthea_events(
+    path, *, tables=("conditions", "medications", "careplans", "allergies"), separator=":"
+):
     """Load Synthea CSV tables as one long table of coded events.
 
     Each row of a table becomes an event at its start date. Rows without a
@@ -91,6 +115,10 @@ def load_synthea_events(path, *, tables=("conditions", "medications", "careplans
     tables : sequence of str, default=("conditions", "medications", "careplans", \
 "allergies")
         Which tables to load.
+    separator : {":", "/", "//"}, default=":"
+        Between system and code: ``"SNOMED:44054006"``; with ``"/"`` the OMOP
+        form, with OMOP vocabulary ids (``"SNOMED/44054006"``,
+        ``"RxNorm/860975"``); with ``"//"`` the MEDS form (``"SNOMED//44054006"``).
 
     Returns
     -------
@@ -142,7 +170,7 @@ def load_synthea_events(path, *, tables=("conditions", "medications", "careplans
         part = part[(part["time"] != "") & (part["subject_id"] != "") & (part["code"] != "")]
         part = part.assign(
             time=_parse_dates(part["time"], file),
-            code=_SYNTHEA_TABLES[name][1] + part["code"],
+            code=_prefix(_SYNTHEA_TABLES[name][1], separator) + part["code"],
             table=name,
         )
         parts.append(part)
@@ -270,3 +298,87 @@ def load_synthea_modules(path):
     return {
         code: frozenset(modules) for code, modules in table.groupby("code", sort=True)["top_module"]
     }
+
+
+def _prefix(prefix, separator):
+    """``"SNOMED:"`` in the form asked for: ``"SNOMED/"``, ``"RxNorm/"``, ``"SNOMED//"``."""
+    system = prefix.rstrip(":")
+    if separator == "/":
+        system = _OMOP_VOCABULARIES.get(system, system)
+    return system + separator
+
+
+@validate_params({"path": _PATH}, prefer_skip_nested_validation=True)
+def load_synthea_patients(path):
+    """Load Synthea's patients table as MEDS events: static rows, birth and death.
+
+    Parameters
+    ----------
+    path : str or pathlib.Path
+        Folder holding ``patients.csv`` (or the file itself); Synthea's own
+        headers (``Id``, ``BIRTHDATE``, ``GENDER``...) and the renamed ones
+        (``pat_id``, ``birth_date``, ``gender``...) are understood.
+
+    Returns
+    -------
+    events : pandas.DataFrame
+        Columns ``subject_id``, ``time`` and ``code``: per patient, static rows
+        without a time (``GENDER//F``, ``RACE//white``, ``ETHNICITY//irish``),
+        ``MEDS_BIRTH`` at the birth date and ``MEDS_DEATH`` at the death date
+        when there is one, as the MEDS conventions name them. Birth or death
+        dates that cannot be parsed are left out, with a logged warning that
+        counts them (the Ohio extract has four ``BAD_DATA`` birth dates and two death dates).
+
+    Raises
+    ------
+    FileNotFoundError
+        If ``patients.csv`` is not in ``path``.
+    ValueError
+        If the file lacks a needed column or a date cannot be parsed.
+
+    Examples
+    --------
+    >>> import tempfile
+    >>> from pathlib import Path
+    >>> from skmed2vec.datasets import load_synthea_patients
+    >>> folder = Path(tempfile.mkdtemp())
+    >>> _ = (folder / "patients.csv").write_text(
+    ...     "Id,BIRTHDATE,DEATHDATE,RACE,ETHNICITY,GENDER\\n"
+    ...     "p1,1950-02-03,,white,irish,F\\n")
+    >>> load_synthea_patients(folder)["code"].tolist()
+    ['ETHNICITY//irish', 'GENDER//F', 'RACE//white', 'MEDS_BIRTH']
+    """
+    file = _find_file(path, "patients.csv")
+    table = _read_csv(file, ("patient", "birth", "death", "gender", "race", "ethnicity"))
+    table = table[table["patient"] != ""]
+    parts = []
+    for role, name in (("gender", "GENDER"), ("race", "RACE"), ("ethnicity", "ETHNICITY")):
+        rows = table[table[role] != ""]
+        parts.append(
+            pd.DataFrame(
+                {
+                    "subject_id": rows["patient"],
+                    "time": pd.Series(pd.NaT, index=rows.index, dtype="datetime64[s]"),
+                    "code": f"{name}//" + rows[role],
+                }
+            )
+        )
+    for role, code in (("birth", "MEDS_BIRTH"), ("death", "MEDS_DEATH")):
+        rows = table[table[role] != ""]
+        times = pd.to_datetime(rows[role], format="ISO8601", errors="coerce")
+        bad = times.isna().to_numpy()
+        if bad.any():
+            logger.warning(
+                "%s: %d %s date(s) could not be parsed and were left out, e.g. %r for patient %r",
+                file,
+                int(bad.sum()),
+                role,
+                rows[role][bad].iloc[0],
+                rows["patient"][bad].iloc[0],
+            )
+        rows, times = rows[~bad], times[~bad].astype("datetime64[s]")
+        parts.append(pd.DataFrame({"subject_id": rows["patient"], "time": times, "code": code}))
+    events = pd.concat(parts, ignore_index=True)
+    return events.sort_values(
+        ["subject_id", "time", "code"], kind="stable", na_position="first", ignore_index=True
+    )

@@ -1,0 +1,498 @@
+"""Reader for OMOP CDM databases and exports: coded events and the concept hierarchy.
+
+Every form of source goes through SQLAlchemy and the same SQL: a DuckDB file
+(through ``duckdb-engine``), a database URL or engine, or a folder of table
+exports, which an in-memory DuckDB exposes as views with the CDM's column types.
+"""
+
+import logging
+import os
+import re
+from contextlib import contextmanager
+from pathlib import Path
+
+import numpy as np
+import pandas as pd
+from sklearn.utils._param_validation import HasMethods, StrOptions, validate_params
+
+__all__ = ["read_omop", "read_omop_ancestors"]
+
+logger = logging.getLogger(__name__)
+
+#: Clinical event tables: (column prefix, event time column stem, value column or None).
+OMOP_TABLES = {
+    "condition_occurrence": ("condition", "condition_start", None),
+    "drug_exposure": ("drug", "drug_exposure_start", None),
+    "procedure_occurrence": ("procedure", "procedure", None),
+    "measurement": ("measurement", "measurement", "value_as_number"),
+    "observation": ("observation", "observation", "value_as_number"),
+    "visit_occurrence": ("visit", "visit_start", None),
+}
+_DEFAULT_TABLES = (
+    "condition_occurrence",
+    "drug_exposure",
+    "procedure_occurrence",
+    "measurement",
+    "observation",
+)
+_CHUNK_ROWS = 500_000
+# Vocabulary columns named *_id that hold text.
+_TEXT_IDS = {"vocabulary_id", "domain_id", "concept_class_id", "relationship_id"}
+_IDENTIFIER = re.compile(r"^[A-Za-z_][A-Za-z0-9_]*$")
+
+
+def _sqlalchemy():
+    try:
+        import sqlalchemy
+    except ImportError:
+        raise ImportError(
+            "reading OMOP needs SQLAlchemy, DuckDB and duckdb-engine: "
+            "pip install 'skmed2vec[omop]'."
+        ) from None
+    return sqlalchemy
+
+
+# -- sources -------------------------------------------------------------------------
+def _export_files(folder, table):
+    """Files of one exported table: ``table.parquet``/``.csv[.gz]`` or a ``table/`` folder."""
+    for entry in sorted(folder.iterdir()):
+        stem = entry.name.split(".")[0].lower()
+        if stem != table:
+            continue
+        if entry.is_dir():
+            files = sorted(p for p in entry.rglob("*") if _export_kind(p))
+            if files:
+                return files
+        elif _export_kind(entry):
+            return [entry]
+    return []
+
+
+def _export_kind(path):
+    name = path.name.lower()
+    if name.endswith(".parquet"):
+        return "parquet"
+    if name.endswith((".csv", ".csv.gz")):
+        return "csv"
+    return None
+
+
+def _typed_column(name, kind):
+    """A column cast to its CDM type: ids and values numbers, dates dates, codes text."""
+    quoted = '"' + name.replace('"', '""') + '"'
+    lower = name.lower()
+    if kind == "csv" or lower.endswith(("_id", "_date", "_datetime")) or lower.startswith("value_"):
+        if lower in _TEXT_IDS:
+            cast = "VARCHAR"
+        elif lower.endswith("_id") or lower.endswith("levels_of_separation"):
+            cast = "BIGINT"
+        elif lower.endswith("_date"):
+            return f"CAST(TRY_CAST({quoted} AS TIMESTAMP) AS DATE) AS {lower}"
+        elif lower.endswith("_datetime"):
+            cast = "TIMESTAMP"
+        elif lower == "value_as_number":
+            cast = "DOUBLE"
+        else:
+            cast = "VARCHAR"
+        return f"TRY_CAST({quoted} AS {cast}) AS {lower}"
+    return f"{quoted} AS {lower}"
+
+
+def _folder_engine(folder, tables, sqlalchemy):
+    """An in-memory DuckDB with one view per exported table, columns lower-cased and typed."""
+    engine = sqlalchemy.create_engine("duckdb:///:memory:")
+    with engine.begin() as connection:
+        for table in tables:
+            files = _export_files(folder, table)
+            if not files:
+                continue
+            kind = _export_kind(files[0])
+            paths = "[" + ", ".join("'" + str(f).replace("'", "''") + "'" for f in files) + "]"
+            if kind == "parquet":
+                scan = f"read_parquet({paths}, union_by_name=true)"
+            else:
+                scan = f"read_csv({paths}, header=true, all_varchar=true, union_by_name=true)"
+            names = [row[0] for row in connection.exec_driver_sql(f"DESCRIBE SELECT * FROM {scan}")]
+            columns = ", ".join(_typed_column(n, kind) for n in names)
+            connection.exec_driver_sql(f"CREATE VIEW {table} AS SELECT {columns} FROM {scan}")
+    return engine
+
+
+@contextmanager
+def _connect(source, tables):
+    """A SQLAlchemy connection to ``source``, whatever its form."""
+    sqlalchemy = _sqlalchemy()
+    if isinstance(source, sqlalchemy.engine.Engine):
+        with source.connect() as connection:
+            yield connection
+        return
+    if isinstance(source, str) and "://" in source:
+        engine = sqlalchemy.create_engine(source)
+    else:
+        path = Path(source)
+        if path.is_dir():
+            engine = _folder_engine(path, tables, sqlalchemy)
+        elif path.is_file():
+            engine = sqlalchemy.create_engine(f"duckdb:///{path}", connect_args={"read_only": True})
+        else:
+            raise FileNotFoundError(
+                f"source {str(source)!r} is neither a DuckDB file, a folder of table exports "
+                "nor a database URL (such as 'postgresql://user@host/db')."
+            )
+    try:
+        with engine.connect() as connection:
+            yield connection
+    finally:
+        engine.dispose()
+
+
+def _quote(name):
+    return '"' + name.replace('"', '""') + '"'
+
+
+class _Table:
+    """A CDM table as the database spells it: quoted name and quoted column names."""
+
+    def __init__(self, name, columns, schema):
+        prefix = "" if schema is None else _quote(schema) + "."
+        self.sql = prefix + _quote(name)
+        self.columns = columns  # lower-cased name -> name as stored
+
+    def __contains__(self, column):
+        return column in self.columns
+
+    def __getitem__(self, column):
+        return _quote(self.columns[column])
+
+
+def _find_table(connection, table, schema):
+    """The table (its name in lower or upper case), or None when it does not exist.
+
+    Columns are read from an empty SELECT, which every backend answers (the
+    inspectors of some dialects do not work on every database).
+    """
+    sqlalchemy = _sqlalchemy()
+    prefix = "" if schema is None else _quote(schema) + "."
+    for name in (table, table.upper()):
+        try:
+            result = connection.execute(
+                sqlalchemy.text(f"SELECT * FROM {prefix}{_quote(name)} WHERE 1 = 0")
+            )
+        except sqlalchemy.exc.DBAPIError:
+            connection.rollback()  # a failed statement aborts the transaction (PostgreSQL)
+            continue
+        keys = list(result.keys())
+        result.close()
+        return _Table(name, {k.lower(): k for k in keys}, schema)
+    return None
+
+
+def _require(connection, table, needed, schema, source):
+    columns = _find_table(connection, table, schema)
+    if columns is None:
+        raise ValueError(
+            f"{source!r} has no {table!r} table (looked for {table} in "
+            f"{'schema ' + repr(schema) if schema else 'the default schema'}); pass tables=... "
+            "without it, or the schema that holds the CDM."
+        )
+    missing = [c for c in needed if c not in columns]
+    if missing:
+        raise ValueError(
+            f"table {table!r} has no {missing[0]!r} column; its columns are {sorted(columns.columns)}."
+        )
+    return columns
+
+
+def _query(connection, sql, what, verbose):
+    """Run ``sql`` and return its rows as a DataFrame, reading in chunks with progress."""
+    sqlalchemy = _sqlalchemy()
+    parts, n_rows = [], 0
+    for part in pd.read_sql(sqlalchemy.text(sql), connection, chunksize=_CHUNK_ROWS):
+        parts.append(part)
+        n_rows += len(part)
+        message = f"read_omop: {what}, {n_rows:,} rows"
+        logger.info(message)
+        if verbose:
+            print(message)
+    if not parts:
+        return None
+    return pd.concat(parts, ignore_index=True)
+
+
+# -- events --------------------------------------------------------------------------
+def _event_sql(table, events, concept_table, concepts):
+    """The SELECT of one event table, in SQL every backend runs."""
+    stem, time_stem, value = OMOP_TABLES[table]
+    t, c = events, concept_table
+    concept = t[f"{stem}_source_concept_id" if concepts == "source" else f"{stem}_concept_id"]
+    select = [
+        f"t.{t['person_id']} AS subject_id",
+        f"t.{t[time_stem + '_date']} AS event_date",
+        (
+            f"t.{t[time_stem + '_datetime']} AS event_datetime"
+            if time_stem + "_datetime" in t
+            else "NULL AS event_datetime"
+        ),
+        f"t.{concept} AS concept_id",
+        f"c.{c['vocabulary_id']} AS vocabulary_id",
+        f"c.{c['concept_code']} AS concept_code",
+        f"t.{t[value]} AS numeric_value" if value else "NULL AS numeric_value",
+    ]
+    if concepts == "source":
+        select.append(f"t.{t[stem + '_source_value']} AS source_value")
+    return (
+        f"SELECT {', '.join(select)} FROM {t.sql} t "
+        f"LEFT JOIN {c.sql} c ON c.{c['concept_id']} = t.{concept}"
+    )
+
+
+def _codes(frame, table, concepts):
+    """Codes as ``vocabulary_id/concept_code``; rows without one are counted and dropped."""
+    known = frame["concept_id"].fillna(0).astype(np.int64).ne(0) & frame["concept_code"].notna()
+    codes = pd.Series(pd.NA, index=frame.index, dtype=object)
+    codes[known] = (
+        frame["vocabulary_id"][known].astype(str) + "/" + frame["concept_code"][known].astype(str)
+    )
+    if concepts == "source":
+        stem = OMOP_TABLES[table][0].upper()
+        raw = ~known & frame["source_value"].notna()
+        codes[raw] = f"{stem}/" + frame["source_value"][raw].astype(str).str.strip()
+    missing = codes.isna().to_numpy()
+    if missing.any():
+        logger.warning(
+            "read_omop: %d of %d %s rows have no %s concept (concept_id 0 or absent from "
+            "the concept table)%s and were left out",
+            int(missing.sum()),
+            len(frame),
+            table,
+            concepts,
+            "" if concepts == "standard" else " nor source value",
+        )
+    return codes.to_numpy(), ~missing
+
+
+@validate_params(
+    {
+        "source": [str, os.PathLike, HasMethods(["connect", "dispose"])],
+        "concepts": [StrOptions({"standard", "source"})],
+        "tables": [list, tuple],
+        "visits": ["boolean"],
+        "schema": [str, None],
+        "verbose": ["verbose"],
+    },
+    prefer_skip_nested_validation=True,
+)
+def read_omop(
+    source,
+    concepts="standard",
+    *,
+    tables=_DEFAULT_TABLES,
+    visits=False,
+    schema=None,
+    verbose=0,
+):
+    """Read the coded events of an OMOP CDM as one long table.
+
+    Parameters
+    ----------
+    source : str, path-like or sqlalchemy.engine.Engine
+        A DuckDB database file (the embedded default: no server), a
+        SQLAlchemy URL (``"postgresql://user@host/cdm"``, ``"mssql+pyodbc://..."``)
+        or engine, or a folder of table exports: one file
+        (``condition_occurrence.csv``, ``.csv.gz``, ``.parquet``) or folder of
+        files per table, named after the table in either case, with column
+        names in either case. All forms run the same SQL.
+    concepts : {"standard", "source"}, default="standard"
+        Code each event by its standard concept (``condition_concept_id``...)
+        or by its source concept (``condition_source_concept_id``...), falling
+        back to the source value (``CONDITION/K92.2``) where the source concept
+        is 0.
+    tables : sequence of str, default=("condition_occurrence", "drug_exposure", \
+"procedure_occurrence", "measurement", "observation")
+        The event tables to read.
+    visits : bool, default=False
+        Also read ``visit_occurrence`` (inpatient, outpatient, emergency
+        visits as events).
+    schema : str, default=None
+        Database schema holding the CDM tables (e.g. ``"cdm"``); None for the
+        default schema. Not used for folders.
+    verbose : int, default=0
+        Print the progress of each table read.
+
+    Returns
+    -------
+    events : pandas.DataFrame
+        Columns ``subject_id`` (``person_id``), ``time`` (the event's start
+        datetime, or its date where the datetime is empty), ``code``
+        (``vocabulary_id/concept_code`` of the concept, e.g.
+        ``"SNOMED/192671"``) and ``numeric_value`` (``value_as_number`` of
+        measurements and observations), sorted by subject, time and code.
+        Rows whose concept is 0 or missing from ``concept`` are left out, and
+        counted in a logged warning.
+
+    Raises
+    ------
+    FileNotFoundError
+        If ``source`` is neither a file, a folder nor a URL.
+    ValueError
+        If a table or a column the query needs is missing (named in the
+        message), or ``tables`` names a table that is not an event table.
+
+    Examples
+    --------
+    >>> import tempfile
+    >>> from pathlib import Path
+    >>> import pandas as pd
+    >>> from skmed2vec import read_omop
+    >>> folder = Path(tempfile.mkdtemp())
+    >>> pd.DataFrame({"PERSON_ID": [1, 1], "CONDITION_CONCEPT_ID": [192671, 0],
+    ...               "CONDITION_START_DATE": ["2019-05-01", "2019-06-01"]}
+    ...              ).to_csv(folder / "CONDITION_OCCURRENCE.csv", index=False)
+    >>> pd.DataFrame({"concept_id": [192671], "vocabulary_id": ["SNOMED"],
+    ...               "concept_code": ["74474003"]}).to_csv(folder / "concept.csv", index=False)
+    >>> read_omop(folder, tables=["condition_occurrence"])[["subject_id", "code"]]
+       subject_id             code
+    0           1  SNOMED/74474003
+    """
+    tables = list(tables) + (["visit_occurrence"] if visits else [])
+    unknown = [t for t in tables if t not in OMOP_TABLES]
+    if unknown or not tables:
+        raise ValueError(
+            f"tables must name OMOP event tables among {list(OMOP_TABLES)}; "
+            f"got {unknown or tables}."
+        )
+    if schema is not None and not _IDENTIFIER.match(schema):
+        raise ValueError(f"schema must be a plain SQL identifier; got {schema!r}.")
+    parts = []
+    with _connect(source, [*tables, "concept"]) as connection:
+        concept_table = _require(
+            connection, "concept", ["concept_id", "vocabulary_id", "concept_code"], schema, source
+        )
+        for table in tables:
+            stem, time_stem, value = OMOP_TABLES[table]
+            concept = f"{stem}_source_concept_id" if concepts == "source" else f"{stem}_concept_id"
+            needed = ["person_id", f"{time_stem}_date", concept]
+            needed += [value] if value else []
+            needed += [f"{stem}_source_value"] if concepts == "source" else []
+            events = _require(connection, table, needed, schema, source)
+            sql = _event_sql(table, events, concept_table, concepts)
+            frame = _query(connection, sql, table, verbose)
+            if frame is None:
+                continue
+            codes, keep = _codes(frame, table, concepts)
+            time = pd.to_datetime(frame["event_datetime"]).fillna(
+                pd.to_datetime(frame["event_date"])
+            )
+            undated = time.isna().to_numpy() & keep
+            if undated.any():
+                logger.warning(
+                    "read_omop: %d %s rows have no date and were left out",
+                    int(undated.sum()),
+                    table,
+                )
+                keep &= ~undated
+            parts.append(
+                pd.DataFrame(
+                    {
+                        "subject_id": frame["subject_id"][keep].astype(np.int64),
+                        "time": time[keep].astype("datetime64[s]"),
+                        "code": codes[keep],
+                        "numeric_value": pd.to_numeric(frame["numeric_value"][keep]).astype(
+                            np.float64
+                        ),
+                    }
+                )
+            )
+    columns = {"subject_id": np.int64, "time": "datetime64[s]", "code": object}
+    if not parts:
+        return pd.DataFrame({c: pd.Series(dtype=t) for c, t in columns.items()}).assign(
+            numeric_value=np.float64()
+        )
+    events = pd.concat(parts, ignore_index=True)
+    return events.sort_values(
+        ["subject_id", "time", "code", "numeric_value"], kind="stable", ignore_index=True
+    )
+
+
+@validate_params(
+    {"source": [str, os.PathLike, HasMethods(["connect", "dispose"])], "schema": [str, None]},
+    prefer_skip_nested_validation=True,
+)
+def read_omop_ancestors(source, *, schema=None):
+    """Read the OMOP concept hierarchy (``concept_ancestor``) as code pairs.
+
+    Parameters
+    ----------
+    source : str, path-like or sqlalchemy.engine.Engine
+        As for :func:`read_omop`.
+    schema : str, default=None
+        Database schema holding the vocabulary tables.
+
+    Returns
+    -------
+    ancestors : pandas.DataFrame
+        One row per (code, ancestor) pair with columns ``code``, ``ancestor``
+        (both ``vocabulary_id/concept_code``, as :func:`read_omop` writes
+        them) and ``levels`` (``min_levels_of_separation``, 1 for a parent),
+        sorted by code, levels and ancestor; a concept is not its own
+        ancestor. As a fallback for unseen codes and as a grouping::
+
+            parents = ancestors.groupby("code")["ancestor"].agg(list).to_dict()
+            CodeVocabulary(fallback_to_parent=parents)
+            first = ancestors[ancestors["levels"] == 1].drop_duplicates("code")
+            CodeVocabulary(grouping=dict(zip(first["code"], first["ancestor"])))
+
+    Raises
+    ------
+    ValueError
+        If ``concept_ancestor`` or ``concept`` (or a needed column) is missing.
+
+    Examples
+    --------
+    >>> import tempfile
+    >>> from pathlib import Path
+    >>> import pandas as pd
+    >>> from skmed2vec import read_omop_ancestors
+    >>> folder = Path(tempfile.mkdtemp())
+    >>> pd.DataFrame({"concept_id": [1, 2, 3], "vocabulary_id": ["SNOMED"] * 3,
+    ...               "concept_code": ["74474003", "2704003", "64572001"]}
+    ...              ).to_parquet(folder / "concept.parquet")
+    >>> pd.DataFrame({"ancestor_concept_id": [2, 3, 1], "descendant_concept_id": [1, 1, 1],
+    ...               "min_levels_of_separation": [1, 2, 0]}
+    ...              ).to_parquet(folder / "concept_ancestor.parquet")
+    >>> read_omop_ancestors(folder).values.tolist()
+    [['SNOMED/74474003', 'SNOMED/2704003', 1], ['SNOMED/74474003', 'SNOMED/64572001', 2]]
+    """
+    if schema is not None and not _IDENTIFIER.match(schema):
+        raise ValueError(f"schema must be a plain SQL identifier; got {schema!r}.")
+    with _connect(source, ["concept", "concept_ancestor"]) as connection:
+        c = _require(
+            connection, "concept", ["concept_id", "vocabulary_id", "concept_code"], schema, source
+        )
+        x = _require(
+            connection,
+            "concept_ancestor",
+            ["ancestor_concept_id", "descendant_concept_id", "min_levels_of_separation"],
+            schema,
+            source,
+        )
+        sql = (
+            f"SELECT d.{c['vocabulary_id']} AS d_vocabulary, d.{c['concept_code']} AS d_code, "
+            f"a.{c['vocabulary_id']} AS a_vocabulary, a.{c['concept_code']} AS a_code, "
+            f"x.{x['min_levels_of_separation']} AS levels "
+            f"FROM {x.sql} x "
+            f"JOIN {c.sql} d ON d.{c['concept_id']} = x.{x['descendant_concept_id']} "
+            f"JOIN {c.sql} a ON a.{c['concept_id']} = x.{x['ancestor_concept_id']} "
+            f"WHERE x.{x['ancestor_concept_id']} <> x.{x['descendant_concept_id']}"
+        )
+        frame = _query(connection, sql, "concept_ancestor", 0)
+    if frame is None:
+        return pd.DataFrame({"code": [], "ancestor": [], "levels": []}).astype({"levels": np.int64})
+    ancestors = pd.DataFrame(
+        {
+            "code": frame["d_vocabulary"].astype(str) + "/" + frame["d_code"].astype(str),
+            "ancestor": frame["a_vocabulary"].astype(str) + "/" + frame["a_code"].astype(str),
+            "levels": frame["levels"].astype(np.int64),
+        }
+    )
+    return ancestors.sort_values(["code", "levels", "ancestor"], ignore_index=True)

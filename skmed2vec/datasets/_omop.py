@@ -198,7 +198,8 @@ def _require(connection, table, needed, schema, source):
     missing = [c for c in needed if c not in columns]
     if missing:
         raise ValueError(
-            f"table {table!r} has no {missing[0]!r} column; its columns are {sorted(columns.columns)}."
+            f"table {table!r} has no {missing[0]!r} column; its columns are "
+            f"{sorted(columns.columns)}."
         )
     return columns
 

@@ -7,9 +7,12 @@
    steps), the RSS once the two tables and the optimiser state exist, the
    peak RSS while stepping and the difference (what a step costs above the
    tables), and the process's peak RSS.
-2. An end-to-end ``fit`` (1 epoch) on a synthetic corpus with a 350,000-code
-   vocabulary (Zipf code frequencies), whose distinct pairs exceed the cache
-   and are streamed chunk by chunk: wall time and peak RSS.
+2. An end-to-end ``fit`` (``--fit-epochs``, default 1) on a synthetic corpus
+   with a 350,000-code vocabulary (Zipf code frequencies; its distinct pairs,
+   about 10 million, are held across epochs), against gensim's ``Word2Vec``
+   (skip-gram, dim 128, window 5, 5 negatives, 2 workers) at equal epochs on
+   the same codes as string tokens, alternating, 2 rounds: wall time,
+   distinct rows/s of the trainer and peak RSS.
 3. ``transform`` throughput on ``make_cohort(100_000)`` (about 3.7 million
    events): from raw timelines (the vocabulary lookup of the code strings
    included) and from timelines already encoded by the fitted vocabulary.
@@ -19,6 +22,7 @@ Run: ``python benchmarks/bench_scale.py [--fit-events 1000000]``.
 
 import argparse
 import json
+import os
 import subprocess
 import sys
 import time
@@ -47,8 +51,8 @@ def worker_steps(n_codes):
     n = BATCH * STEPS
     data = {
         "targets": torch.randint(0, n_codes, (n,), generator=generator, dtype=torch.int32),
-        "contexts": torch.randint(0, n_codes, (n, 1), generator=generator, dtype=torch.int32),
-        "weights": torch.rand(n, 1, generator=generator),
+        "contexts": torch.randint(0, n_codes, (n,), generator=generator, dtype=torch.int32),
+        "weights": torch.rand(n, generator=generator),
     }
     kwargs = dict(
         objective="negative_sampling", batch_size=BATCH, negative=5, cdf=cdf, generator=generator
@@ -79,8 +83,7 @@ def worker_steps(n_codes):
     }
 
 
-def worker_fit(n_codes, n_events):
-    from skmed2vec import TemporalMed2VecEmbedder
+def worker_fit(n_codes, n_events, epochs=1, method="skmed2vec"):
     from skmed2vec._timelines import Timelines
 
     rng = np.random.default_rng(0)
@@ -94,13 +97,40 @@ def worker_fit(n_codes, n_events):
         codes, times, np.concatenate([[0], np.cumsum(lengths)]), code_names=names,
         presorted=True,
     )  # fmt: skip
-    loaded = rss_mb()
-    embedder = TemporalMed2VecEmbedder(embed_dim=DIM, epochs=1, random_state=0)
-    with PeakRSS() as peak:
-        start = time.perf_counter()
-        embedder.fit(X)
-        seconds = time.perf_counter() - start
+    if method == "gensim":
+        from gensim.models import Word2Vec
+
+        tokens = names[codes].tolist()
+        offsets = np.concatenate([[0], np.cumsum(lengths)]).tolist()
+        sentences = [tokens[a:b] for a, b in zip(offsets[:-1], offsets[1:], strict=True)]
+        del tokens, X
+        loaded = rss_mb()
+        with PeakRSS() as peak:
+            start = time.perf_counter()
+            Word2Vec(
+                sentences, vector_size=DIM, window=5, negative=5, sg=1, workers=2,
+                min_count=1, epochs=epochs, seed=0,
+            )  # fmt: skip
+            seconds = time.perf_counter() - start
+        rows_per_s = None
+    else:
+        from skmed2vec import TemporalMed2VecEmbedder
+
+        loaded = rss_mb()
+        messages = []
+        embedder = TemporalMed2VecEmbedder(embed_dim=DIM, epochs=epochs, random_state=0)
+        embedder._report = messages.append  # the per-epoch lines `verbose` prints
+        with PeakRSS() as peak:
+            start = time.perf_counter()
+            embedder.fit(X)
+            seconds = time.perf_counter() - start
+        rows_per_s = median(
+            [float(m.split(", ")[-1].split()[0].replace(",", "")) for m in messages]
+        )
     return {
+        "method": method,
+        "epochs": epochs,
+        "rows_per_s": rows_per_s,
         "n_codes": n_codes,
         "events": n,
         "codes_seen": int(np.unique(codes).size),
@@ -153,11 +183,15 @@ def main():
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--vocabularies", type=int, nargs="+", default=[20_000, 350_000])
     parser.add_argument("--fit-events", type=int, default=1_000_000)
+    parser.add_argument("--fit-epochs", type=int, default=1)
     parser.add_argument("--worker", nargs="+")
     args = parser.parse_args()
     if args.worker:
         kind, *rest = args.worker
-        result = worker_steps(int(rest[0])) if kind == "steps" else worker_fit(*map(int, rest))
+        if kind == "steps":
+            result = worker_steps(int(rest[0]))
+        else:
+            result = worker_fit(*map(int, rest[:3]), method=rest[3])
         print(json.dumps(result))
         return
 
@@ -190,9 +224,16 @@ def main():
             step_rows[-1]["step_above_tables_mb"] / max(step_rows[0]["step_above_tables_mb"], 1e-9)
         ),
     }
-    fit = run_worker("fit", args.vocabularies[-1], args.fit_events) if args.fit_events else None
-    if fit:
-        print(f"fit: {fit}", flush=True)
+    fit = []
+    for r in range(2 if args.fit_events else 0):  # alternate the methods
+        for method in ("skmed2vec", "gensim")[:: 1 if r % 2 == 0 else -1]:
+            load = os.getloadavg()[0]
+            result = run_worker(
+                "fit", args.vocabularies[-1], args.fit_events, args.fit_epochs, method
+            )
+            result["loadavg_before"] = load
+            fit.append(result)
+            print(f"fit: {result}", flush=True)
     transform = transform_throughput()
 
     print()
@@ -215,12 +256,15 @@ def main():
         print()
         print(
             table(
-                [fit],
+                fit,
                 [
+                    ("method", "method", ""),
                     ("n_codes", "vocabulary", ",.0f"),
                     ("codes_seen", "codes seen", ",.0f"),
                     ("events", "events", ",.0f"),
-                    ("seconds", "fit s (1 epoch)", ".1f"),
+                    ("seconds", f"fit s ({args.fit_epochs} epochs)", ".1f"),
+                    ("rows_per_s", "distinct rows/s", ",.0f"),
+                    ("loadavg_before", "load", ".1f"),
                     ("rss_loaded_mb", "RSS with data MB", ".0f"),
                     ("fit_above_data_mb", "fit peak above data MB", ".0f"),
                     ("max_rss_mb", "process peak RSS MB", ".0f"),

@@ -9,7 +9,7 @@ from sklearn.utils._param_validation import Interval, StrOptions
 from sklearn.utils.validation import check_is_fitted
 
 from ._base import TimelineEstimatorMixin
-from ._pairs import temporal_weight
+from ._weights import temporal_weight
 from ._timelines import as_timelines
 from ._vocabulary import CodeVocabulary
 

@@ -3,7 +3,8 @@
 import numpy as np
 import scipy.sparse as sp
 
-from ._pairs import iter_chunks, temporal_weight
+from ._chunks import iter_chunks
+from ._weights import temporal_weight
 
 __all__ = ["AGGREGATIONS", "patient_features"]
 

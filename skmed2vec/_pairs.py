@@ -2,12 +2,12 @@
 
 import numpy as np
 
+from ._weights import temporal_weight
+
 __all__ = [
     "MAX_CACHED_PAIRS",
     "PairTotals",
     "aggregate_pairs",
-    "iter_chunks",
-    "temporal_weight",
     "window_contexts",
     "window_pairs",
     "window_weights",
@@ -17,31 +17,10 @@ __all__ = [
 #: in a dense array (32 MB): one pass, no sort and no hash.
 _DENSE_CELLS = 1 << 22
 
-#: Distinct ordered pairs worth keeping across epochs (about 48 MB as int32
-#: codes and float32 weights). Corpora with more are streamed chunk by chunk.
-MAX_CACHED_PAIRS = 4_000_000
-
-
-def temporal_weight(gaps, time_decay):
-    """Weight of events ``gaps`` days apart: ``exp(-time_decay * |gap|)``.
-
-    Underflows to 0 for huge gaps; never NaN for finite input.
-    """
-    return np.exp(-float(time_decay) * np.abs(gaps))
-
-
-def iter_chunks(offsets, max_events):
-    """Yield ``(first, stop)`` patient ranges holding at most ``max_events`` events.
-
-    A patient with more events than ``max_events`` gets a chunk of its own.
-    """
-    n = len(offsets) - 1
-    first = 0
-    while first < n:
-        stop = int(np.searchsorted(offsets, offsets[first] + max_events, side="right")) - 1
-        stop = min(max(stop, first + 1), n)
-        yield first, stop
-        first = stop
+#: Distinct ordered pairs held in memory across epochs: at most 240 MB as
+#: int32 codes and float32 weights (counting them peaks at 8 bytes more per
+#: pair). Corpora with more are streamed chunk by chunk, every epoch.
+MAX_CACHED_PAIRS = 20_000_000
 
 
 def window_pairs(codes, times, lengths, window, max_gap=None):

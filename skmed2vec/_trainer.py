@@ -11,9 +11,11 @@ from dataclasses import dataclass
 import numpy as np
 import torch
 
+from ._chunks import iter_chunks
 from ._core import RowwiseAdagrad, TemporalMed2Vec
 from ._core._training import negative_cdf, run_epoch, single_threaded
-from ._pairs import MAX_CACHED_PAIRS, PairTotals, iter_chunks, window_contexts, window_weights
+from ._pairs import MAX_CACHED_PAIRS, PairTotals, window_contexts, window_weights
+from ._weights import temporal_weight
 
 __all__ = ["Settings", "resolve_device", "train"]
 
@@ -84,9 +86,9 @@ def train(X, counts, settings, *, seed, report, initial=None):
         If training diverged; the message names ``learning_rate``.
     """
     generator = torch.Generator().manual_seed(seed)
-    model = TemporalMed2Vec(
-        len(counts), settings.embed_dim, time_decay=settings.time_decay, generator=generator
-    ).to(settings.device)
+    model = TemporalMed2Vec(len(counts), settings.embed_dim, generator=generator).to(
+        settings.device
+    )
     if initial is not None:
         _set_initial_rows(model, *initial)
     optimizer = RowwiseAdagrad(model.parameters(), lr=settings.learning_rate)
@@ -122,24 +124,29 @@ def _epochs(model, optimizer, X, cdf, generator, settings, report):
     """Run the epochs; return the loss curve (shorter if interrupted).
 
     The summed pairs of all chunks are built once and reused by every epoch
-    when they fit in ``MAX_CACHED_PAIRS`` (always for vocabularies of a few
-    thousand codes); otherwise each epoch rebuilds them chunk by chunk, so
-    memory stays bounded by ``chunk_events``.
+    when they hold at most ``MAX_CACHED_PAIRS`` distinct ordered pairs (20M:
+    vocabularies of 350,000 codes with a million events stay well below);
+    otherwise each epoch rebuilds them chunk by chunk, visiting the chunks in
+    a new random order, so memory stays bounded by ``chunk_events``. Each
+    epoch's loss is its weighted loss per unit of pair weight, so cached and
+    streamed fits report losses on the same scale.
     """
     chunks = list(iter_chunks(X.offsets, settings.chunk_events))
     cached = _training_data(X, chunks, settings)
     losses = []
     try:
         for epoch in range(settings.epochs):
-            start, total, rows = time.perf_counter(), 0.0, 0
-            parts = (
-                [cached]
-                if cached is not None
-                else (_training_data(X, [chunk], settings) for chunk in chunks)
-            )
+            start, total, weight, rows = time.perf_counter(), 0.0, 0.0, 0
+            if cached is not None:
+                parts = [cached]
+            else:
+                order = torch.randperm(len(chunks), generator=generator).tolist()
+                parts = (_training_data(X, [chunks[i]], settings) for i in order)
             for data in parts:
                 n = len(data["targets"])
-                total += n * run_epoch(
+                part_weight = float(data["weights"].sum())
+                weight += part_weight
+                total += part_weight * run_epoch(
                     model,
                     optimizer,
                     data,
@@ -151,7 +158,7 @@ def _epochs(model, optimizer, X, cdf, generator, settings, report):
                 )
                 rows += n
                 del data
-            losses.append(total / max(rows, 1))
+            losses.append(total / weight if weight > 0 else 0.0)
             # Healthy training never multiplies the mean loss by a thousand.
             if 0 < 1000 * losses[0] < losses[-1]:
                 raise FloatingPointError(
@@ -198,10 +205,11 @@ def _training_data(X, chunks, settings):
             codes, times, lengths, settings.window, settings.max_gap
         )
         useful = mask.any(axis=1)
+        weights = np.where(mask, temporal_weight(deltas, settings.time_decay), 0.0)
         return {
             "targets": torch.from_numpy(codes[useful]),
             "contexts": torch.from_numpy(contexts[useful]),
-            "deltas": torch.from_numpy(deltas[useful].astype(np.float32)),
+            "weights": torch.from_numpy(weights[useful].astype(np.float32)),
             "mask": torch.from_numpy(mask[useful]),
         }
     totals = PairTotals(len(X.code_names), max_pairs=MAX_CACHED_PAIRS if len(chunks) > 1 else None)
@@ -212,10 +220,15 @@ def _training_data(X, chunks, settings):
             if not totals.add(left, right, weights):
                 return None
     targets, contexts, weights = totals.result()
+    weights = weights.astype(np.float32)
+    # Sums too small for float32 train nothing: drop their rows.
+    if not weights.all():
+        keep = weights > 0
+        targets, contexts, weights = targets[keep], contexts[keep], weights[keep]
     return {
         "targets": torch.from_numpy(targets),
-        "contexts": torch.from_numpy(contexts[:, None]),
-        "weights": torch.from_numpy(weights.astype(np.float32)[:, None]),
+        "contexts": torch.from_numpy(contexts),
+        "weights": torch.from_numpy(weights),
     }
 
 

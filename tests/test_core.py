@@ -4,48 +4,49 @@ import math
 import subprocess
 import sys
 
+import numpy as np
+import pytest
 import torch
 
 from skmed2vec._core import (
     RowwiseAdagrad,
     TemporalMed2Vec,
+    negative_sampling_gradient,
     negative_sampling_loss,
     temporal_softmax_loss,
 )
+from skmed2vec._core._training import (
+    SHARED_POOL,
+    _draw,
+    _negative_sampling_step,
+    negative_cdf,
+)
+from skmed2vec._weights import temporal_weight
 
 
-def _model(n_codes=12, dim=4, time_decay=0.1, seed=0):
-    model = TemporalMed2Vec(
-        n_codes, dim, time_decay=time_decay, generator=torch.Generator().manual_seed(seed)
-    )
+def _model(n_codes=12, dim=4, seed=0):
+    model = TemporalMed2Vec(n_codes, dim, generator=torch.Generator().manual_seed(seed))
     with torch.no_grad():  # non-zero context vectors, so scores are not all 0
         model.context.weight.normal_(generator=torch.Generator().manual_seed(seed + 1))
     return model
 
 
 # -- model ---------------------------------------------------------------------
-def test_forward_shapes_scores_and_weights():
+def test_forward_and_lookup_scores():
     model = _model()
     targets = torch.tensor([1, 2, 3])
     contexts = torch.tensor([[4, 5], [6, 7], [8, 0]])
-    deltas = torch.tensor([[0.0, -10.0], [2.5, 1.0], [100.0, 0.0]])
-    scores, weights = model(targets, contexts, deltas)
-    assert scores.shape == weights.shape == (3, 2)
+    scores = model(targets, contexts)
+    assert scores.shape == (3, 2)
     u, v = model.target.weight, model.context.weight
     for b in range(3):
         for c in range(2):
             manual = torch.dot(u[targets[b]], v[contexts[b, c]])
             torch.testing.assert_close(scores[b, c], manual)
-    torch.testing.assert_close(weights, torch.exp(-0.1 * deltas.abs()))
-
-    negatives = torch.tensor([9, 10, 11])
-    with_neg, weights_neg = model(targets, contexts, deltas, negative_codes=negatives)
-    assert with_neg.shape == (3, 5)
-    torch.testing.assert_close(with_neg[:, :2], scores)
-    torch.testing.assert_close(with_neg[:, 2:], u[targets] @ v[negatives].T)
-    torch.testing.assert_close(weights_neg, weights)
-    _, no_weights = model(targets, contexts)
-    assert no_weights is None
+    target_vectors, context_vectors = model.lookup(targets, contexts)
+    assert target_vectors.shape == (3, 4) and context_vectors.shape == (3, 2, 4)
+    assert not target_vectors.requires_grad
+    torch.testing.assert_close(model.score(target_vectors, context_vectors), scores.detach())
 
 
 def test_initial_values():
@@ -57,12 +58,12 @@ def test_initial_values():
 
 # -- losses --------------------------------------------------------------------
 def test_losses_finite_when_weights_underflow():
-    model = _model(time_decay=1e3)
+    model = _model()
     targets = torch.tensor([1, 2])
-    contexts = torch.tensor([[3, 4], [5, 6]])
-    deltas = torch.full((2, 2), 1e5)
-    scores, weights = model(targets, contexts, deltas, negative_codes=torch.tensor([7, 8]))
+    contexts = torch.tensor([[3, 4, 7, 8], [5, 6, 7, 8]])
+    weights = torch.from_numpy(temporal_weight(np.full((2, 2), 1e5), 1e3)).float()
     assert (weights == 0).all()
+    scores = model(targets, contexts)
     mask = torch.tensor([[True, False], [False, False]])
     for loss_fn, s in [(negative_sampling_loss, scores), (temporal_softmax_loss, scores[:, :2])]:
         for m in [None, mask, torch.zeros(2, 2, dtype=torch.bool)]:
@@ -72,6 +73,8 @@ def test_losses_finite_when_weights_underflow():
             for p in model.parameters():
                 assert torch.isfinite(p.grad.coalesce().values()).all()
             model.zero_grad(set_to_none=True)
+    loss, grad = negative_sampling_gradient(scores.detach(), weights)
+    assert loss.item() == 0.0 and (grad == 0).all()
 
 
 def test_losses_finite_with_fully_masked_rows():
@@ -85,6 +88,23 @@ def test_losses_finite_with_fully_masked_rows():
         negative_sampling_loss(scores, weights, mask),
         negative_sampling_loss(scores[:1], weights[:1], mask[:1]),
     )
+
+
+@pytest.mark.parametrize("n_pos", [1, 2])
+@pytest.mark.parametrize("negative_weight", [1.0, 0.25])
+def test_negative_sampling_gradient_is_the_autograd_gradient(n_pos, negative_weight):
+    g = torch.Generator().manual_seed(0)
+    scores = (torch.randn(6, n_pos + 4, generator=g) * 8).requires_grad_()
+    weights = torch.rand(6, n_pos, generator=g) * 3
+    reference = negative_sampling_loss(scores, weights, negative_weight=negative_weight)
+    (reference * weights.numel()).backward()  # the closed form is the unnormalised sum
+    loss, grad = negative_sampling_gradient(scores.detach(), weights, negative_weight)
+    torch.testing.assert_close(loss, reference.detach() * weights.numel())
+    torch.testing.assert_close(grad, scores.grad)
+    # Saturated scores: finite loss and gradient, no NaN from exp overflow.
+    loss, grad = negative_sampling_gradient(torch.tensor([[-200.0, 200.0]]), torch.ones(1, 1))
+    assert torch.isfinite(loss) and torch.isfinite(grad).all()
+    assert loss.item() == pytest.approx(400.0)
 
 
 def test_negative_sampling_loss_by_hand():
@@ -133,7 +153,7 @@ def test_temporal_softmax_loss_by_hand():
 
 
 # -- optimiser and one step ----------------------------------------------------
-def _one_step(n_codes=1000, dim=8, batch=16, n_negative=5, seed=0):
+def _autograd_step(n_codes=1000, dim=8, batch=16, n_negative=5, seed=0):
     model = _model(n_codes, dim, seed=seed)
     optimizer = RowwiseAdagrad(model.parameters(), lr=0.1)
     g = torch.Generator().manual_seed(seed)
@@ -141,14 +161,14 @@ def _one_step(n_codes=1000, dim=8, batch=16, n_negative=5, seed=0):
     contexts = torch.randint(0, n_codes, (batch, 1), generator=g)
     negatives = torch.randint(0, n_codes, (n_negative,), generator=g)
     weights = torch.rand(batch, 1, generator=g)
-    scores, _ = model(targets, contexts, negative_codes=negatives)
+    scores = model(targets, torch.cat([contexts, negatives.expand(batch, -1)], dim=1))
     loss = negative_sampling_loss(scores, weights)
     loss.backward()
     return model, optimizer, targets, contexts, negatives
 
 
 def test_rowwise_adagrad_touches_only_batch_rows():
-    model, optimizer, targets, contexts, negatives = _one_step()
+    model, optimizer, targets, contexts, negatives = _autograd_step()
     before = {name: p.detach().clone() for name, p in model.named_parameters()}
     optimizer.step()
     touched = {
@@ -166,6 +186,79 @@ def test_rowwise_adagrad_touches_only_batch_rows():
         assert (state[others] == 0).all() and (state[rows] > 0).all()
 
 
+def test_step_rows_equals_the_sparse_step():
+    rows = torch.tensor([3, 1, 3, 0, 3])
+    grads = torch.randn(5, 4, generator=torch.Generator().manual_seed(0))
+    dense = torch.nn.Parameter(torch.randn(6, 4, generator=torch.Generator().manual_seed(1)))
+    sparse = torch.nn.Parameter(dense.detach().clone())
+    by_rows, by_grad = RowwiseAdagrad([dense], lr=0.3), RowwiseAdagrad([sparse], lr=0.3)
+    for _ in range(2):  # the second step sees the accumulated history
+        by_rows.step_rows(dense, rows, grads)
+        sparse.grad = torch.sparse_coo_tensor(rows[None], grads, (6, 4), check_invariants=True)
+        by_grad.step()
+    torch.testing.assert_close(dense.detach(), sparse.detach())
+    torch.testing.assert_close(by_rows.state[dense]["sum"], by_grad.state[sparse]["sum"])
+    assert (by_rows.state[dense]["sum"][[2, 4, 5]] == 0).all()
+
+
+def _cdf_without(n_codes, excluded):
+    counts = np.ones(n_codes)
+    counts[excluded] = 0
+    return negative_cdf(counts)
+
+
+def test_hand_written_step_equals_the_autograd_step():
+    n_codes, batch, pool = 50, 12, 5 * SHARED_POOL
+    g = torch.Generator().manual_seed(3)
+    targets = torch.randint(0, n_codes, (batch,), generator=g)
+    contexts = torch.randint(0, 10, (batch,), generator=g)  # never drawn as negatives
+    weights = torch.rand(batch, generator=g) * 4
+    cdf = _cdf_without(n_codes, np.arange(10))
+    batch_data = {"targets": targets, "contexts": contexts, "weights": weights}
+
+    fast = _model(n_codes, 6)
+    fast_opt = RowwiseAdagrad(fast.parameters(), lr=0.2)
+    loss = _negative_sampling_step(
+        fast, fast_opt, batch_data, 5, cdf, torch.Generator().manual_seed(9)
+    )
+
+    slow = _model(n_codes, 6)
+    slow_opt = RowwiseAdagrad(slow.parameters(), lr=0.2)
+    drawn = _draw(cdf, pool, torch.Generator().manual_seed(9))
+    assert drawn.min() >= 10
+    scores = slow(targets, torch.cat([contexts[:, None], drawn.expand(batch, -1)], dim=1))
+    reference = negative_sampling_loss(scores, weights[:, None], negative_weight=1 / SHARED_POOL)
+    (reference * batch).backward()  # the hand-written step takes the summed loss
+    slow_opt.step()
+    torch.testing.assert_close(loss, reference.detach() * batch)
+    for a, b in zip(fast.parameters(), slow.parameters(), strict=True):
+        torch.testing.assert_close(a.detach(), b.detach())
+
+
+def test_step_touches_only_batch_and_negative_rows():
+    # Per-step cost does not depend on the vocabulary: only the rows used by
+    # the batch and its negatives are read and written.
+    batch = 16
+    for n_codes in [1000, 200_000]:
+        model = _model(n_codes, 8)
+        optimizer = RowwiseAdagrad(model.parameters(), lr=0.1)
+        before = [p.detach().clone() for p in model.parameters()]
+        g = torch.Generator().manual_seed(0)
+        data = {
+            "targets": torch.randint(0, n_codes, (batch,), generator=g),
+            "contexts": torch.randint(0, n_codes, (batch,), generator=g),
+            "weights": torch.rand(batch, generator=g),
+        }
+        cdf = negative_cdf(np.ones(n_codes))
+        _negative_sampling_step(model, optimizer, data, 5, cdf, g)
+        changed = [
+            int((p.detach() != b).any(dim=1).sum())
+            for p, b in zip(model.parameters(), before, strict=True)
+        ]
+        assert 0 < changed[0] <= batch
+        assert 0 < changed[1] <= batch + 5 * SHARED_POOL
+
+
 def test_rowwise_adagrad_scales_by_row_history():
     param = torch.nn.Parameter(torch.zeros(3, 2))
     optimizer = RowwiseAdagrad([param], lr=1.0)
@@ -181,18 +274,6 @@ def test_rowwise_adagrad_scales_by_row_history():
     param.grad = torch.tensor([[0.0, 0.0], [1.0, 1.0], [0.0, 0.0]])
     optimizer.step()  # dense gradients work too
     torch.testing.assert_close(param.detach()[1], -torch.ones(2) / math.sqrt(11.0))
-
-
-def test_step_gradient_is_sparse_and_bounded_by_batch():
-    # Per-step cost does not depend on the vocabulary: the gradient has no
-    # dense V x d part, only the rows used by the batch and its negatives.
-    batch, n_negative = 16, 5
-    for n_codes in [1000, 200_000]:
-        model, _, _, _, _ = _one_step(n_codes=n_codes, batch=batch, n_negative=n_negative)
-        for name, param in model.named_parameters():
-            assert param.grad.is_sparse, name
-            nnz_rows = param.grad.coalesce().indices().shape[1]
-            assert nnz_rows <= batch + n_negative, (name, nnz_rows)
 
 
 def test_core_does_not_import_sklearn():
@@ -220,7 +301,7 @@ def test_forward_uses_einsum_score():
 
 
 def test_rowwise_adagrad_zero_grad_drops_or_zeroes_gradients():
-    model, optimizer, *_ = _one_step()
+    model, optimizer, *_ = _autograd_step()
     optimizer.zero_grad(set_to_none=False)
     grads = [p.grad for p in model.parameters()]
     assert all(g is not None and not g.coalesce().values().any() for g in grads)

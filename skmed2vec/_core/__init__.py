@@ -1,12 +1,13 @@
 """The PyTorch core: model, losses and optimiser (no scikit-learn here)."""
 
-from ._losses import negative_sampling_loss, temporal_softmax_loss
+from ._losses import negative_sampling_gradient, negative_sampling_loss, temporal_softmax_loss
 from ._model import TemporalMed2Vec
 from ._optim import RowwiseAdagrad
 
 __all__ = [
     "RowwiseAdagrad",
     "TemporalMed2Vec",
+    "negative_sampling_gradient",
     "negative_sampling_loss",
     "temporal_softmax_loss",
 ]

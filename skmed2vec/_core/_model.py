@@ -1,4 +1,4 @@
-"""TemporalMed2Vec: code and context tables scored by a time-weighted skip-gram."""
+"""TemporalMed2Vec: code and context tables scored by a skip-gram dot product."""
 
 import torch
 from torch import nn
@@ -7,11 +7,13 @@ __all__ = ["TemporalMed2Vec"]
 
 
 class TemporalMed2Vec(nn.Module):
-    """Skip-gram tables for medical codes with temporal weights.
+    """Skip-gram tables for medical codes.
 
-    The module only scores; the objectives are plain functions in
-    :mod:`skmed2vec._core._losses`. Both tables use sparse gradients, so an
-    update touches only the rows of its batch.
+    The module only looks up vectors and scores them; the objectives are
+    plain functions in :mod:`skmed2vec._core._losses` and the temporal
+    weights of the pairs are computed once, by the caller, with
+    :func:`skmed2vec._weights.temporal_weight`. Both tables use sparse
+    gradients, so an autograd update touches only the rows of its batch.
 
     Parameters
     ----------
@@ -19,24 +21,20 @@ class TemporalMed2Vec(nn.Module):
         Vocabulary size.
     embed_dim : int
         Vector length.
-    time_decay : float, default=0.01
-        Decay per day: a pair ``dt`` days apart weighs ``exp(-time_decay * |dt|)``.
     generator : torch.Generator, default=None
         Source of the initial values, for reproducible runs.
 
     Examples
     --------
     >>> import torch
-    >>> model = TemporalMed2Vec(10, 4, time_decay=0.1)
-    >>> scores, weights = model(torch.tensor([1, 2]), torch.tensor([[3, 4], [5, 0]]),
-    ...                         torch.tensor([[0.0, 10.0], [1.0, 0.0]]))
-    >>> scores.shape, weights[0].tolist()
-    (torch.Size([2, 2]), [1.0, 0.3678794503211975])
+    >>> model = TemporalMed2Vec(10, 4)
+    >>> scores = model(torch.tensor([1, 2]), torch.tensor([[3, 4, 5], [5, 0, 1]]))
+    >>> scores.shape
+    torch.Size([2, 3])
     """
 
-    def __init__(self, n_codes, embed_dim, *, time_decay=0.01, generator=None):
+    def __init__(self, n_codes, embed_dim, *, generator=None):
         super().__init__()
-        self.time_decay = float(time_decay)
         self.target = nn.Embedding(n_codes, embed_dim, sparse=True)
         self.context = nn.Embedding(n_codes, embed_dim, sparse=True)
         self.reset_parameters(generator)
@@ -53,33 +51,26 @@ class TemporalMed2Vec(nn.Module):
         """Dot products of each target with its contexts: (B, E), (B, C, E) -> (B, C)."""
         return torch.einsum("be,bce->bc", target_vectors, context_vectors)
 
-    def temporal_weights(self, time_deltas):
-        """``exp(-time_decay * |dt|)``; underflows to 0, never to NaN."""
-        return torch.exp(-self.time_decay * time_deltas.abs())
+    def lookup(self, target_codes, context_codes):
+        """The vectors of a batch, outside autograd: ``(B, E)`` and ``(B, C, E)``.
 
-    def forward(self, target_codes, context_codes, time_deltas=None, negative_codes=None):
-        """Score targets against their contexts and weigh the pairs by time.
+        For hand-written gradients (see :func:`skmed2vec._core._training.run_epoch`):
+        one ``index_select`` per table, no sparse-gradient bookkeeping.
+        """
+        target = self.target.weight.detach().index_select(0, target_codes)
+        context = self.context.weight.detach().index_select(0, context_codes.reshape(-1))
+        return target, context.view(*context_codes.shape, -1)
+
+    def forward(self, target_codes, context_codes):
+        """Score targets against their contexts (through autograd).
 
         Parameters
         ----------
         target_codes : LongTensor of shape (B,)
         context_codes : LongTensor of shape (B, C)
-        time_deltas : Tensor of shape (B, C), default=None
-            Days between each target and context; None when the caller
-            brings its own (e.g. pre-aggregated) weights.
-        negative_codes : LongTensor of shape (K,), default=None
-            Negatives shared by the whole batch; their scores are appended as
-            ``K`` more columns, computed as one matrix product.
 
         Returns
         -------
-        scores : Tensor of shape (B, C) or (B, C + K)
-        weights : Tensor of shape (B, C), or None without ``time_deltas``
+        scores : Tensor of shape (B, C)
         """
-        target = self.target(target_codes)
-        scores = self.score(target, self.context(context_codes))
-        if negative_codes is not None:
-            negatives = self.context(negative_codes)
-            scores = torch.cat([scores, target @ negatives.T], dim=1)
-        weights = None if time_deltas is None else self.temporal_weights(time_deltas)
-        return scores, weights
+        return self.score(self.target(target_codes), self.context(context_codes))

@@ -64,15 +64,42 @@ class RowwiseAdagrad:
             else:
                 param.grad.zero_()
 
+    def _sum(self, param):
+        state = self.state.setdefault(param, {})
+        if "sum" not in state:
+            state["sum"] = param.new_zeros(param.shape[0])
+        return state["sum"]
+
+    @torch.no_grad()
+    def step_rows(self, param, rows, grads):
+        """Update ``param`` from per-occurrence row gradients, without autograd.
+
+        ``grads[i]`` is a gradient for row ``rows[i]``; rows that occur several
+        times are summed first, so the step equals :meth:`step` on the
+        equivalent sparse gradient.
+
+        Parameters
+        ----------
+        param : Tensor of shape (n_rows, dim)
+            One of the optimiser's parameters.
+        rows : LongTensor of shape (n,)
+        grads : Tensor of shape (n, dim)
+        """
+        distinct, inverse = torch.unique(rows, return_inverse=True)
+        summed = grads.new_zeros(len(distinct), grads.shape[1]).index_add_(0, inverse, grads)
+        self._apply(param, distinct, summed)
+
+    def _apply(self, param, rows, values):
+        acc = self._sum(param).index_add_(0, rows, values.pow(2).mean(dim=1))
+        scale = acc.index_select(0, rows).add_(self.eps).rsqrt_()
+        param.data.index_add_(0, rows, values.mul_(scale.unsqueeze(1)), alpha=-self.lr)
+
     @torch.no_grad()
     def step(self):
         """Update the rows that have gradients."""
         for param in self.params:
             if param.grad is None:
                 continue
-            state = self.state.setdefault(param, {})
-            if "sum" not in state:
-                state["sum"] = param.new_zeros(param.shape[0])
             grad = param.grad
             if grad.is_sparse:
                 grad = grad.coalesce()
@@ -80,6 +107,4 @@ class RowwiseAdagrad:
             else:
                 rows = torch.arange(param.shape[0], device=param.device)
                 values = grad
-            acc = state["sum"].index_add_(0, rows, values.pow(2).mean(dim=1))
-            scale = acc.index_select(0, rows).add_(self.eps).rsqrt_()
-            param.index_add_(0, rows, values * scale.unsqueeze(1), alpha=-self.lr)
+            self._apply(param, rows, values.clone())

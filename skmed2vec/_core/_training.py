@@ -1,20 +1,15 @@
-"""One training epoch over prepared batches of targets and contexts."""
+"""One training epoch over prepared rows of targets, contexts and weights."""
 
 from contextlib import contextmanager
 
 import torch
 
-from ._losses import negative_sampling_loss, temporal_softmax_loss
+from ._losses import negative_sampling_gradient, temporal_softmax_loss
 
 __all__ = ["negative_cdf", "run_epoch", "single_threaded"]
 
 #: Shared negatives drawn per batch for each of the `negative` per positive.
 SHARED_POOL = 32
-
-LOSSES = {
-    "negative_sampling": negative_sampling_loss,
-    "softmax": temporal_softmax_loss,
-}
 
 
 @contextmanager
@@ -44,8 +39,8 @@ def negative_cdf(counts, power=0.75):
     return cdf
 
 
-def _draw(cdf, k, generator):
-    uniform = torch.rand(k, generator=generator, dtype=torch.float64)
+def _draw(cdf, shape, generator):
+    uniform = torch.rand(shape, generator=generator, dtype=torch.float64)
     return torch.searchsorted(cdf, uniform, right=True).clamp_(max=len(cdf) - 1)
 
 
@@ -55,11 +50,11 @@ def run_epoch(model, optimizer, data, *, objective, batch_size, negative, cdf, g
     Parameters
     ----------
     model : TemporalMed2Vec
-    optimizer : torch.optim.Optimizer
+    optimizer : RowwiseAdagrad
     data : dict of Tensor
-        ``targets`` (n,), ``contexts`` (n, C), and either ``deltas`` (n, C)
-        (weights come from the model) or ``weights`` (n, C) (pre-aggregated);
-        optionally ``mask`` (n, C).
+        ``targets`` (n,), ``contexts`` and ``weights``: for
+        ``"negative_sampling"`` of shape (n,) (one summed pair per row), for
+        ``"softmax"`` of shape (n, C) with a ``mask`` (n, C).
     objective : {"negative_sampling", "softmax"}
     batch_size, negative : int
     cdf : Tensor
@@ -70,39 +65,76 @@ def run_epoch(model, optimizer, data, *, objective, batch_size, negative, cdf, g
     Returns
     -------
     float
-        Mean loss over the epoch's rows.
+        The epoch's summed loss divided by its summed weight (the loss per
+        unit of pair weight, whatever the size of the sums).
 
     Raises
     ------
     FloatingPointError
         If a loss is not finite (training diverged).
     """
-    loss_fn = LOSSES[objective]
     device = model.target.weight.device
     n = len(data["targets"])
     order = torch.randperm(n, generator=generator)
-    total = 0.0
+    total_loss, total_weight = 0.0, 0.0
     for start in range(0, n, batch_size):
         rows = order[start : start + batch_size]
         batch = {name: values[rows].to(device) for name, values in data.items()}
-        negatives, extra = None, {}
-        if objective == "negative_sampling" and negative > 0:
-            # A larger shared pool, each draw weighted 1/SHARED_POOL: the same
-            # expected objective as `negative` draws per positive, far less noise.
-            negatives = _draw(cdf, negative * SHARED_POOL, generator).to(device)
-            extra = {"negative_weight": 1.0 / SHARED_POOL}
-        scores, weights = model(
-            batch["targets"], batch["contexts"], batch.get("deltas"), negative_codes=negatives
-        )
-        if weights is None:
-            weights = batch["weights"]
-        loss = loss_fn(scores, weights, batch.get("mask"), **extra)
+        if objective == "softmax":
+            loss = _softmax_step(model, optimizer, batch)
+        else:
+            loss = _negative_sampling_step(model, optimizer, batch, negative, cdf, generator)
         if not torch.isfinite(loss):
             raise FloatingPointError(
                 f"training diverged (loss {loss.item()}); lower learning_rate."
             )
-        optimizer.zero_grad(set_to_none=True)
-        loss.backward()
-        optimizer.step()
-        total += loss.item() * len(rows)
-    return total / max(n, 1)
+        total_loss += loss.item()
+        total_weight += batch["weights"].sum().item()
+    return total_loss / total_weight if total_weight > 0 else 0.0
+
+
+def _negative_sampling_step(model, optimizer, batch, negative, cdf, generator):
+    """One step with hand-written gradients; returns the batch's summed loss.
+
+    Each row's positive context is scored through the model's einsum, the
+    batch's shared negatives (``negative * SHARED_POOL`` draws, each weighted
+    ``1 / SHARED_POOL``) by one matrix product. The closed-form gradients go
+    straight to the optimiser's row updates: no autograd graph, no sparse
+    gradient tensors and no coalescing of a (batch x pool) gradient. The
+    context table takes two row updates, the positives' then the negatives'.
+    """
+    targets = batch["targets"].long()
+    contexts = batch["contexts"].long()
+    weights = batch["weights"].unsqueeze(1)
+    target_vectors, context_vectors = model.lookup(targets, contexts.unsqueeze(1))
+    scores = model.score(target_vectors, context_vectors)
+    pool = negative * SHARED_POOL
+    if pool:
+        drawn = _draw(cdf, pool, generator).to(contexts.device)
+        negative_vectors = model.context.weight.detach().index_select(0, drawn)
+        scores = torch.cat([scores, target_vectors @ negative_vectors.T], dim=1)
+    loss, grad = negative_sampling_gradient(scores, weights, 1.0 / SHARED_POOL)
+    positive = grad[:, :1]
+    context_vectors = context_vectors.squeeze(1)
+    grad_target = positive * context_vectors
+    if pool:
+        grad_target.addmm_(grad[:, 1:], negative_vectors)
+        grad_negative = grad[:, 1:].T @ target_vectors
+    grad_context = positive * target_vectors
+    optimizer.step_rows(model.target.weight, targets, grad_target)
+    optimizer.step_rows(model.context.weight, contexts, grad_context)
+    if pool:
+        optimizer.step_rows(model.context.weight, drawn, grad_negative)
+    return loss
+
+
+def _softmax_step(model, optimizer, batch):
+    """One autograd step of the softmax objective; returns the batch's summed loss."""
+    scores = model(batch["targets"].long(), batch["contexts"].long())
+    weights, mask = batch["weights"], batch["mask"]
+    loss = temporal_softmax_loss(scores, weights, mask)
+    optimizer.zero_grad(set_to_none=True)
+    loss.backward()
+    optimizer.step()
+    # The loss is a mean over real contexts; the epoch reports it per unit weight.
+    return loss.detach() * mask.sum().clamp(min=1)

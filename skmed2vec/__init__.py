@@ -11,7 +11,13 @@ from ._export import (
 )
 from ._timelines import Timelines, as_timelines, events_to_timelines
 from ._vocabulary import CodeVocabulary
-from .datasets import read_meds, read_meds_codes, read_omop, read_omop_ancestors
+from .datasets import (
+    read_meds,
+    read_meds_codes,
+    read_mimic_iv,
+    read_omop,
+    read_omop_ancestors,
+)
 
 __all__ = [
     "BagOfCodes",
@@ -25,6 +31,7 @@ __all__ = [
     "load_word2vec_format",
     "read_meds",
     "read_meds_codes",
+    "read_mimic_iv",
     "read_omop",
     "read_omop_ancestors",
     "save_vectors",

@@ -2,6 +2,7 @@
 
 from ._cohort import make_cohort
 from ._meds import read_meds, read_meds_codes
+from ._mimic import read_mimic_iv
 from ._omop import read_omop, read_omop_ancestors
 from ._synthea import (
     load_synthea_events,
@@ -18,6 +19,7 @@ __all__ = [
     "make_cohort",
     "read_meds",
     "read_meds_codes",
+    "read_mimic_iv",
     "read_omop",
     "read_omop_ancestors",
 ]

@@ -1,6 +1,7 @@
 """Time-aware embeddings of medical codes for scikit-learn pipelines."""
 
 from ._bag_of_codes import BagOfCodes
+from ._counting import CodeCounts, PairCounts, bin_gaps, gap_bins, merge_counts
 from ._embedder import TemporalMed2VecEmbedder
 from ._export import (
     escape_code,
@@ -9,6 +10,7 @@ from ._export import (
     save_vectors,
     unescape_code,
 )
+from ._parallel import count_codes, count_pairs
 from ._timelines import Timelines, as_timelines, events_to_timelines
 from ._vocabulary import CodeVocabulary
 from .datasets import (
@@ -21,14 +23,21 @@ from .datasets import (
 
 __all__ = [
     "BagOfCodes",
+    "CodeCounts",
     "CodeVocabulary",
+    "PairCounts",
     "TemporalMed2VecEmbedder",
     "Timelines",
     "as_timelines",
+    "bin_gaps",
+    "count_codes",
+    "count_pairs",
     "escape_code",
     "events_to_timelines",
+    "gap_bins",
     "load_vectors",
     "load_word2vec_format",
+    "merge_counts",
     "read_meds",
     "read_meds_codes",
     "read_mimic_iv",

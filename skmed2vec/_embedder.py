@@ -6,9 +6,9 @@ import numpy as np
 import pandas as pd
 from sklearn.base import BaseEstimator, TransformerMixin, _fit_context
 from sklearn.utils import check_random_state
-from sklearn.utils._param_validation import Interval, StrOptions
+from sklearn.utils._param_validation import HasMethods, Interval, StrOptions
 from sklearn.utils._set_output import _get_output_config
-from sklearn.utils.validation import check_is_fitted
+from sklearn.utils.validation import check_is_fitted, check_memory
 
 from ._base import UNKNOWN, TimelineEstimatorMixin
 from ._export import save_vectors
@@ -76,6 +76,18 @@ class TemporalMed2VecEmbedder(TimelineEstimatorMixin, TransformerMixin, BaseEsti
         have ``embed_dim`` values.
     device : str, default="cpu"
         Torch device for training, e.g. ``"cuda"``.
+    n_jobs : int, default=None
+        Chunks of patients whose pairs are summed in parallel through joblib
+        (``-1``: all cores; under ``joblib.parallel_backend("dask")``, the
+        cluster's workers). Pair weights are summed as integers, so the
+        vectors are the same for every value.
+    memory : str, joblib.Memory or None, default=None
+        Cache of the pair counts, in the style of ``Pipeline(memory=...)``:
+        a folder or a ``joblib.Memory``. The counts are then kept per
+        time-gap bin, so one count of a training set serves every
+        ``time_decay`` and ``embed_dim`` of a grid search; each gap is
+        rounded to its bin (within 2.2%, see :func:`~skmed2vec.bin_gaps`),
+        so the vectors differ slightly from those without a cache.
     random_state : int, RandomState instance or None, default=None
         Seeds initial vectors, shuffling and negatives.
     verbose : int, default=0
@@ -142,6 +154,8 @@ class TemporalMed2VecEmbedder(TimelineEstimatorMixin, TransformerMixin, BaseEsti
         "chunk_events": [Interval(Integral, 1, None, closed="left")],
         "initial_vectors": "no_validation",
         "device": [str],
+        "n_jobs": [Integral, None],
+        "memory": [None, str, HasMethods(["cache"])],
         "random_state": ["random_state"],
         "verbose": ["verbose"],
     }
@@ -162,6 +176,8 @@ class TemporalMed2VecEmbedder(TimelineEstimatorMixin, TransformerMixin, BaseEsti
         chunk_events=500_000,
         initial_vectors=None,
         device="cpu",
+        n_jobs=None,
+        memory=None,
         random_state=None,
         verbose=0,
     ):
@@ -178,6 +194,8 @@ class TemporalMed2VecEmbedder(TimelineEstimatorMixin, TransformerMixin, BaseEsti
         self.chunk_events = chunk_events
         self.initial_vectors = initial_vectors
         self.device = device
+        self.n_jobs = n_jobs
+        self.memory = memory
         self.random_state = random_state
         self.verbose = verbose
 
@@ -232,6 +250,86 @@ class TemporalMed2VecEmbedder(TimelineEstimatorMixin, TransformerMixin, BaseEsti
         self : TemporalMed2VecEmbedder
         """
         self._aggregations()
+        # Fitted attributes, the vocabulary included, are only set once training
+        # succeeded: a failed or interrupted refit leaves the previous fit intact.
+        X = as_timelines(X)
+        vocabulary = None if X.is_encoded else CodeVocabulary(n_jobs=self.n_jobs)
+        X = (X if vocabulary is None else vocabulary.fit_transform(X)).up_to_prediction()
+        if X.n_events == 0:
+            raise ValueError("X has no events (up to the prediction times) to learn from.")
+        pairs = None
+        if self.objective == "negative_sampling":
+            pairs = self._count_pairs(X).pair_weights(self.time_decay)
+        code_counts = np.bincount(X.codes, minlength=len(X.code_names)).astype(np.int64)
+        self._train(X, code_counts, X.code_names, X.time_kind, pairs)
+        self.code_vocabulary_ = vocabulary
+        return self
+
+    def _count_pairs(self, X):
+        """Pair counts of ``X``: per gap bin through ``memory`` if set, else for this decay."""
+        from ._parallel import count_pairs
+
+        if self.memory is None:
+            return count_pairs(
+                X,
+                window=self.window,
+                time_decay=self.time_decay,
+                max_gap=self.max_gap,
+                n_jobs=self.n_jobs,
+                chunk_events=self.chunk_events,
+            )
+        cached = check_memory(self.memory).cache(_binned_pair_counts, ignore=["n_jobs"])
+        return cached(
+            X.codes, X.times, X.offsets, X.code_names, X.time_kind,
+            self.window, self.max_gap, self.chunk_events, self.n_jobs,
+        )  # fmt: skip
+
+    @_fit_context(prefer_skip_nested_validation=True)
+    def fit_counts(self, counts):
+        """Learn code vectors from pair counts, e.g. summed over MEDS shards.
+
+        With the same ``random_state``, the vectors are those :meth:`fit`
+        learns from all the (encoded) patients whose counts were added up.
+
+        Parameters
+        ----------
+        counts : PairCounts
+            From :func:`~skmed2vec.count_pairs` with this embedder's
+            ``window`` and ``max_gap``, and its ``time_decay`` or None
+            (counts per gap bin), or a sum of them.
+
+        Returns
+        -------
+        self : TemporalMed2VecEmbedder
+        """
+        from ._counting import PairCounts
+
+        self._aggregations()
+        if not isinstance(counts, PairCounts):
+            raise TypeError(f"counts must be PairCounts; got {type(counts).__name__}.")
+        if self.objective != "negative_sampling":
+            raise ValueError(
+                f"fit_counts trains objective='negative_sampling' only; got {self.objective!r}."
+            )
+        for name in ("window", "max_gap"):
+            mine = getattr(self, name)
+            mine = None if mine is None else float(mine)
+            theirs = getattr(counts, name)
+            if mine != (None if theirs is None else float(theirs)):
+                raise ValueError(
+                    f"counts were made with {name}={theirs!r} but this embedder has "
+                    f"{name}={getattr(self, name)!r}; count with the same {name}."
+                )
+        if counts.code_counts.sum() == 0:
+            raise ValueError("counts hold no events to learn from.")
+        pairs = counts.pair_weights(self.time_decay)
+        self._train(None, counts.code_counts, counts.code_names, counts.time_kind, pairs)
+        self.code_vocabulary_ = None
+        return self
+
+    def _train(self, X, counts, codes, time_kind, pairs):
+        """Train and set the fitted attributes (all of them but ``code_vocabulary_``)."""
+        self._aggregations()
         # The torch side is imported here, not with the module: transform,
         # score and unpickling never need it.
         from . import _trainer
@@ -249,34 +347,24 @@ class TemporalMed2VecEmbedder(TimelineEstimatorMixin, TransformerMixin, BaseEsti
             chunk_events=self.chunk_events,
             device=_trainer.resolve_device(self.device),
         )
-        # Fitted attributes, the vocabulary included, are only set once training
-        # succeeded: a failed or interrupted refit leaves the previous fit intact.
-        X = as_timelines(X)
-        vocabulary = None if X.is_encoded else CodeVocabulary()
-        X = (X if vocabulary is None else vocabulary.fit_transform(X)).up_to_prediction()
-        if X.n_events == 0:
-            raise ValueError("X has no events (up to the prediction times) to learn from.")
-        codes = np.asarray(X.code_names)
-        counts = np.bincount(X.codes, minlength=len(codes)).astype(np.int64)
         seed = int(check_random_state(self.random_state).randint(np.iinfo(np.int32).max))
         initial = None
         if self.initial_vectors is not None:
             initial = initial_rows(self.initial_vectors, codes, self.embed_dim)
         with self._progress(self.epochs, "epochs", unit="epoch") as bar:
             vectors, context, losses = _trainer.train(
-                X, counts, settings, seed=seed, report=bar.step, initial=initial
+                X, counts, settings, seed=seed, report=bar.step, initial=initial, pairs=pairs
             )
-        self.code_vocabulary_ = vocabulary
+        codes = np.asarray(codes)
         self.codes_ = codes
         self.vocabulary_ = {code: i for i, code in enumerate(codes.tolist())}
         self.code_vectors_ = vectors
         self.context_vectors_ = context
         self.code_counts_ = counts
-        self.time_kind_ = X.time_kind
+        self.time_kind_ = time_kind or "days"
         self.loss_curve_ = losses
         self.n_iter_ = len(losses)
         self.n_initialized_ = 0 if initial is None else len(initial[0])
-        return self
 
     # -- transform -----------------------------------------------------------
     def transform(self, X):
@@ -481,3 +569,16 @@ default="word2vec"
             descriptions=descriptions,
             escape=escape,
         )
+
+
+def _binned_pair_counts(
+    codes, times, offsets, code_names, time_kind, window, max_gap, chunk, n_jobs
+):
+    """Pair counts per gap bin of encoded timelines; its arguments key the ``memory`` cache."""
+    from ._parallel import count_pairs
+    from ._timelines import Timelines
+
+    X = Timelines(codes, times, offsets, code_names=code_names, time_kind=time_kind, presorted=True)
+    return count_pairs(
+        X, window=window, time_decay=None, max_gap=max_gap, n_jobs=n_jobs, chunk_events=chunk
+    )

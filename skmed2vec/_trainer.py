@@ -54,13 +54,14 @@ def resolve_device(name):
     return device
 
 
-def train(X, counts, settings, *, seed, report, initial=None):
-    """Learn the code and context tables from encoded timelines.
+def train(X, counts, settings, *, seed, report, initial=None, pairs=None):
+    """Learn the code and context tables from encoded timelines or summed pairs.
 
     Parameters
     ----------
-    X : Timelines
-        Encoded timelines, cut at their prediction times, with events.
+    X : Timelines or None
+        Encoded timelines, cut at their prediction times, with events. Not
+        used (may be None) when ``pairs`` is given.
     counts : ndarray of shape (n_codes,)
         Events per code (the negative-sampling distribution).
     settings : Settings
@@ -72,6 +73,10 @@ def train(X, counts, settings, *, seed, report, initial=None):
         Warm start: the initial code vectors of ``rows`` are replaced by
         ``vectors`` (and their context vectors by ``context`` unless it is
         None) before training; other rows keep their random start.
+    pairs : tuple (targets, contexts, weights), default=None
+        Precomputed distinct directed pairs and their summed weights
+        (``PairCounts.pair_weights``), used by every epoch of
+        ``"negative_sampling"`` instead of summing the pairs of ``X``.
 
     Returns
     -------
@@ -94,7 +99,7 @@ def train(X, counts, settings, *, seed, report, initial=None):
     optimizer = RowwiseAdagrad(model.parameters(), lr=settings.learning_rate)
     cdf = negative_cdf(counts)
     with single_threaded():
-        losses = _epochs(model, optimizer, X, cdf, generator, settings, report)
+        losses = _epochs(model, optimizer, X, cdf, generator, settings, report, pairs)
     # The model is dropped after fit: its CPU storage can back the arrays.
     vectors = model.target.weight.detach().cpu().numpy()
     context = model.context.weight.detach().cpu().numpy()
@@ -120,7 +125,7 @@ def _set_initial_rows(model, rows, vectors, context=None):
             )
 
 
-def _epochs(model, optimizer, X, cdf, generator, settings, report):
+def _epochs(model, optimizer, X, cdf, generator, settings, report, pairs=None):
     """Run the epochs; return the loss curve (shorter if interrupted).
 
     The summed pairs of all chunks are built once and reused by every epoch
@@ -131,8 +136,11 @@ def _epochs(model, optimizer, X, cdf, generator, settings, report):
     epoch's loss is its weighted loss per unit of pair weight, so cached and
     streamed fits report losses on the same scale.
     """
-    chunks = list(iter_chunks(X.offsets, settings.chunk_events))
-    cached = _training_data(X, chunks, settings)
+    if pairs is not None:
+        chunks, cached = [], _pair_tensors(*pairs)
+    else:
+        chunks = list(iter_chunks(X.offsets, settings.chunk_events))
+        cached = _training_data(X, chunks, settings)
     losses = []
     try:
         for epoch in range(settings.epochs):
@@ -177,7 +185,7 @@ def _epochs(model, optimizer, X, cdf, generator, settings, report):
             f"fit interrupted; keeping the vectors after {len(losses)} of "
             f"{settings.epochs} epochs.",
             UserWarning,
-            stacklevel=5,  # _epochs, train, fit, fit_context, the caller
+            stacklevel=6,  # _epochs, train, _train, fit, fit_context, the caller
         )
     return losses
 
@@ -219,7 +227,11 @@ def _training_data(X, chunks, settings):
         ):
             if not totals.add(left, right, weights):
                 return None
-    targets, contexts, weights = totals.result()
+    return _pair_tensors(*totals.result())
+
+
+def _pair_tensors(targets, contexts, weights):
+    """Training tensors of distinct directed pairs and their summed weights."""
     weights = weights.astype(np.float32)
     # Sums too small for float32 train nothing: drop their rows.
     if not weights.all():

@@ -10,6 +10,8 @@ from sklearn.utils.validation import check_is_fitted
 
 from ._base import UNKNOWN, TimelineEstimatorMixin
 from ._codes import ICD_RULES, group_code, join_system, parents, split_system
+from ._counting import CodeCounts, normalization_of
+from ._parallel import counts_from_groups, group_counts
 from ._timelines import as_timelines
 
 __all__ = ["CodeVocabulary"]
@@ -69,6 +71,10 @@ class CodeVocabulary(
         rule. A dict maps a code to its parent code or to a list of ancestors,
         nearest first (e.g. from :func:`~skmed2vec.read_meds_codes` or
         :func:`~skmed2vec.read_omop_ancestors`); the ICD rule is then not used.
+    n_jobs : int, default=None
+        Chunks of patients counted in parallel through joblib (``-1``: all
+        cores; under ``joblib.parallel_backend("dask")``, the cluster's
+        workers). The vocabulary is the same for every value.
     verbose : int, default=0
         0 prints nothing; 1 or more prints how many codes were kept and what
         share of events they cover. The message always goes to the
@@ -83,7 +89,10 @@ class CodeVocabulary(
     code_counts_ : ndarray of int64 of shape (n_codes,)
         Training events per index; index 0 counts the pruned codes' events.
     subject_counts_ : ndarray of int64 of shape (n_codes,)
-        Training patients per index.
+        Training patients per index. After :meth:`fit_counts`, index 0 is
+        the sum of the pruned codes' patient counts (capped at the number of
+        patients): an upper bound, as a patient with two pruned codes is
+        counted twice and the counts cannot tell.
     coverage_ : float
         Share of training events whose code kept its own index.
 
@@ -122,6 +131,7 @@ class CodeVocabulary(
         "system": [str, None],
         "handle_unknown": [StrOptions({"unknown", "ignore", "error"})],
         "fallback_to_parent": ["boolean", dict],
+        "n_jobs": [Integral, None],
         "verbose": ["verbose"],
     }
 
@@ -135,6 +145,7 @@ class CodeVocabulary(
         system=None,
         handle_unknown="unknown",
         fallback_to_parent=False,
+        n_jobs=None,
         verbose=0,
     ):
         self.min_frequency = min_frequency
@@ -144,6 +155,7 @@ class CodeVocabulary(
         self.system = system
         self.handle_unknown = handle_unknown
         self.fallback_to_parent = fallback_to_parent
+        self.n_jobs = n_jobs
         self.verbose = verbose
 
     # -- normalisation -------------------------------------------------------
@@ -229,39 +241,79 @@ class CodeVocabulary(
             raise ValueError(
                 "X has no events (up to the prediction times) to learn a vocabulary from."
             )
-        counts = np.bincount(counted, minlength=len(groups))
-        patient_code = _distinct(patient * len(groups) + counted)
-        subjects = np.bincount(patient_code % len(groups), minlength=len(groups))
-        n_seen = int((counts > 0).sum())
+        n_subjects = X.n_subjects
+        events, subjects = group_counts(
+            counted, patient, len(groups), n_subjects, n_jobs=self.n_jobs
+        )
+        kept = self._fit_counts(counts_from_groups(groups, events, subjects, n_subjects, self))
+        # The subjects sharing <UNK>, exactly: those with an event of a pruned code.
+        pruned = np.ones(len(groups), dtype=bool)
+        pruned[np.searchsorted(groups.astype(str), kept)] = False
+        on_unknown = np.zeros(n_subjects, dtype=bool)
+        on_unknown[patient[pruned[counted]]] = True
+        self.subject_counts_[0] = on_unknown.sum()
+        return X, groups, event_group
 
-        min_count = _threshold(self.min_frequency, counted.size)
-        min_subj = _threshold(self.min_subjects, X.n_subjects)
-        keep = (counts >= min_count) & (subjects >= min_subj) & (groups != UNKNOWN)
+    @_fit_context(prefer_skip_nested_validation=True)
+    def fit_counts(self, counts):
+        """Learn the vocabulary from code counts, e.g. summed over MEDS shards.
+
+        Gives the vocabulary :meth:`fit` learns from all the patients whose
+        counts were added up (``subject_counts_[0]`` excepted, see Attributes).
+
+        Parameters
+        ----------
+        counts : CodeCounts
+            From :func:`~skmed2vec.count_codes` with this vocabulary's
+            ``system`` and ``grouping``, or a sum of them.
+
+        Returns
+        -------
+        self : CodeVocabulary
+        """
+        if not isinstance(counts, CodeCounts):
+            raise TypeError(f"counts must be CodeCounts; got {type(counts).__name__}.")
+        if counts.normalization != normalization_of(self):
+            raise ValueError(
+                f"counts were normalised with {counts.normalization}, but this vocabulary "
+                f"normalises with {normalization_of(self)}; count with the same system "
+                "and grouping."
+            )
+        if counts.n_events == 0:
+            raise ValueError("counts hold no events to learn a vocabulary from.")
+        self._fit_counts(counts)
+        return self
+
+    def _fit_counts(self, counts):
+        """Prune and order the codes of ``counts``; return the kept codes."""
+        groups, events, subjects = counts.codes, counts.event_counts, counts.subject_counts
+        n_events = counts.n_events
+        min_count = _threshold(self.min_frequency, n_events)
+        min_subj = _threshold(self.min_subjects, counts.n_subjects)
+        keep = (events >= min_count) & (subjects >= min_subj) & (groups != UNKNOWN)
         kept = np.flatnonzero(keep)
-        kept = kept[np.argsort(-counts[kept], kind="stable")]
+        kept = kept[np.argsort(-events[kept], kind="stable")]
         if self.max_codes is not None:
             kept = kept[: self.max_codes]
         if kept.size == 0:
             raise ValueError(
                 f"After pruning with min_frequency={self.min_frequency!r}, "
                 f"min_subjects={self.min_subjects!r}, max_codes={self.max_codes!r}, "
-                f"no code is left of {n_seen}; lower the thresholds."
+                f"no code is left of {groups.size}; lower the thresholds."
             )
         self.codes_ = np.asarray([UNKNOWN, *groups[kept]], dtype=str)
         self.vocabulary_ = {code: i for i, code in enumerate(self.codes_.tolist())}
-        pruned = counts > 0
+        pruned = np.ones(groups.size, dtype=bool)
         pruned[kept] = False
-        unk_subjects = _distinct(patient_code[pruned[patient_code % len(groups)]] // len(groups))
-        self.code_counts_ = np.concatenate([[counts[pruned].sum()], counts[kept]]).astype(np.int64)
-        self.subject_counts_ = np.concatenate([[unk_subjects.size], subjects[kept]]).astype(
-            np.int64
-        )
-        self.coverage_ = float(counts[kept].sum() / counted.size)
+        unknown_subjects = min(int(subjects[pruned].sum()), counts.n_subjects)
+        self.code_counts_ = np.concatenate([[events[pruned].sum()], events[kept]]).astype(np.int64)
+        self.subject_counts_ = np.concatenate([[unknown_subjects], subjects[kept]]).astype(np.int64)
+        self.coverage_ = float(events[kept].sum() / n_events)
         self._report(
-            f"kept {kept.size} of {n_seen} codes, covering "
-            f"{100 * self.coverage_:.1f}% of {counted.size} training events"
+            f"kept {kept.size} of {groups.size} codes, covering "
+            f"{100 * self.coverage_:.1f}% of {n_events} training events"
         )
-        return X, groups, event_group
+        return groups[kept]
 
     # -- transform -----------------------------------------------------------
     def transform(self, X):

@@ -1,0 +1,241 @@
+"""Counting passes over chunks of patients in parallel through joblib (Dask included)."""
+
+from numbers import Integral, Real
+
+import numpy as np
+from joblib import Parallel, delayed
+from sklearn.utils._param_validation import HasMethods, Interval, validate_params
+
+from ._chunks import iter_chunks
+from ._counting import (
+    CodeCounts,
+    PairCounts,
+    code_chunk_counts,
+    normalization_of,
+    pair_chunk_counts,
+)
+from ._timelines import Timelines, as_timelines
+
+__all__ = ["count_codes", "count_pairs", "merge_streaming", "run_chunks"]
+
+_CHUNK_EVENTS = 500_000
+
+
+def run_chunks(function, tasks, n_jobs):
+    """``function(*task)`` for each task through ``joblib.Parallel``, results in task order.
+
+    Under ``joblib.parallel_backend("dask")`` the tasks run on the cluster's
+    workers; ``n_jobs=None`` then uses them all.
+    """
+    tasks = list(tasks)
+    if len(tasks) <= 1 or n_jobs == 1:
+        return (function(*task) for task in tasks)
+    return Parallel(n_jobs=n_jobs, return_as="generator")(delayed(function)(*t) for t in tasks)
+
+
+def merge_streaming(results, merge):
+    """Merge results as they arrive, as a balanced tree (at most log2(n) held at once)."""
+    stack = []  # (level, item); merging equal levels keeps the tree balanced
+    for item in results:
+        level = 0
+        while stack and stack[-1][0] == level:
+            item = merge(stack.pop()[1], item)
+            level += 1
+        stack.append((level, item))
+    if not stack:
+        return None
+    item = stack.pop()[1]
+    while stack:
+        item = merge(stack.pop()[1], item)
+    return item
+
+
+def group_counts(event_group, patient, n_groups, n_patients, *, n_jobs=None, chunk_events=None):
+    """Events and patients per group index, counted over chunks of patients in parallel.
+
+    ``patient`` (in ``range(n_patients)``) gives each event's patient; a
+    patient's events all go to the same chunk.
+    """
+    if patient.size and (patient[1:] < patient[:-1]).any():
+        order = np.argsort(patient, kind="stable")
+        event_group, patient = event_group[order], patient[order]
+    offsets = np.concatenate([[0], np.cumsum(np.bincount(patient, minlength=n_patients))])
+    tasks = (
+        (event_group[offsets[a] : offsets[b]], patient[offsets[a] : offsets[b]], n_groups)
+        for a, b in iter_chunks(offsets, chunk_events or _CHUNK_EVENTS)
+    )
+    results = run_chunks(code_chunk_counts, tasks, n_jobs)
+    total = merge_streaming(results, lambda a, b: (a[0] + b[0], a[1] + b[1]))
+    if total is None:
+        empty = np.zeros(n_groups, dtype=np.int64)
+        return empty, empty.copy()
+    return total
+
+
+@validate_params(
+    {
+        "X": ["array-like", Timelines],
+        "vocabulary": [None, HasMethods(["fit_counts"])],
+        "n_jobs": [Integral, None],
+        "chunk_events": [Interval(Integral, 1, None, closed="left")],
+    },
+    prefer_skip_nested_validation=True,
+)
+def count_codes(X, *, vocabulary=None, n_jobs=None, chunk_events=_CHUNK_EVENTS):
+    """Count events and patients per normalised code: the vocabulary's first pass.
+
+    Counts of disjoint sets of patients add up (``+`` or
+    :func:`merge_counts`); :meth:`CodeVocabulary.fit_counts` learns the same
+    vocabulary from the total as :meth:`CodeVocabulary.fit` on all the patients.
+
+    Parameters
+    ----------
+    X : sequence of timelines, pandas.Series or Timelines
+        Patient timelines; events after a patient's prediction time are not counted.
+    vocabulary : CodeVocabulary, default=None
+        Its ``system`` and ``grouping`` normalise the codes (fitted or not);
+        the default normalises nothing.
+    n_jobs : int, default=None
+        Chunks of patients counted in parallel through joblib (``-1``: all
+        cores; under ``joblib.parallel_backend("dask")``, the cluster).
+    chunk_events : int, default=500_000
+        Events per chunk.
+
+    Returns
+    -------
+    CodeCounts
+
+    Examples
+    --------
+    >>> from skmed2vec import CodeVocabulary, count_codes
+    >>> counts = count_codes([[(0, "E11.65"), (1, "E1165")]],
+    ...                      vocabulary=CodeVocabulary(grouping="icd10_category"))
+    >>> counts.codes.tolist(), counts.event_counts.tolist(), counts.subject_counts.tolist()
+    (['E11'], [2], [1])
+    """
+    from ._vocabulary import CodeVocabulary, _raw
+
+    if vocabulary is None:
+        vocabulary = CodeVocabulary()
+    if not isinstance(vocabulary, CodeVocabulary):
+        raise TypeError(f"vocabulary must be a CodeVocabulary; got {type(vocabulary).__name__}.")
+    X = _raw(as_timelines(X))
+    groups, event_group = vocabulary._grouped(X.codes)
+    # Several samples (prediction times) of one subject count once as a patient.
+    patient = X.subject_codes()[X.patient_ids()]
+    on_time = X.before_prediction()
+    if on_time is not None:
+        event_group, patient = event_group[on_time], patient[on_time]
+    n_subjects = X.n_subjects
+    events, subjects = group_counts(
+        event_group, patient, len(groups), n_subjects, n_jobs=n_jobs, chunk_events=chunk_events
+    )
+    return counts_from_groups(groups, events, subjects, n_subjects, vocabulary)
+
+
+def counts_from_groups(groups, events, subjects, n_subjects, vocabulary):
+    """:class:`CodeCounts` of the groups seen at least once."""
+    seen = events > 0
+    return CodeCounts(
+        np.asarray(groups, dtype=str)[seen],
+        events[seen],
+        subjects[seen],
+        n_subjects,
+        normalization_of(vocabulary),
+    )
+
+
+@validate_params(
+    {
+        "X": ["array-like", Timelines],
+        "window": [Interval(Integral, 1, None, closed="left")],
+        "time_decay": [Interval(Real, 0, None, closed="left"), None],
+        "max_gap": [Interval(Real, 0, None, closed="left"), None],
+        "n_jobs": [Integral, None],
+        "chunk_events": [Interval(Integral, 1, None, closed="left")],
+    },
+    prefer_skip_nested_validation=True,
+)
+def count_pairs(
+    X, *, window=5, time_decay=0.01, max_gap=None, n_jobs=None, chunk_events=_CHUNK_EVENTS
+):
+    """Sum the time weights of code pairs: the embedder's second pass.
+
+    Counts of disjoint sets of patients add up exactly (``+`` or
+    :func:`merge_counts`); :meth:`TemporalMed2VecEmbedder.fit_counts` trains
+    from the total and gives the vectors :meth:`TemporalMed2VecEmbedder.fit`
+    gives on all the patients, with the same ``random_state``.
+
+    Parameters
+    ----------
+    X : Timelines
+        Encoded timelines (the output of a fitted :class:`CodeVocabulary`);
+        events after a patient's prediction time are not counted.
+    window : int, default=5
+    time_decay : float or None, default=0.01
+        The decay of the weights, or None to keep counts per time-gap bin
+        (the weights for any decay then come from the same counts).
+    max_gap : float, default=None
+        As for :class:`TemporalMed2VecEmbedder`: each must match the
+        embedder that trains from the counts.
+    n_jobs : int, default=None
+        Chunks of patients counted in parallel through joblib (``-1``: all
+        cores; under ``joblib.parallel_backend("dask")``, the cluster).
+    chunk_events : int, default=500_000
+        Events per chunk; bounds each task's memory.
+
+    Returns
+    -------
+    PairCounts
+
+    Examples
+    --------
+    >>> from skmed2vec import CodeVocabulary, count_pairs
+    >>> X = CodeVocabulary().fit_transform([[(0, "E11.9"), (1, "I10"), (1, "J45")]])
+    >>> counts = count_pairs(X, window=1, time_decay=0.0)
+    >>> targets, contexts, weights = counts.pair_weights()
+    >>> X.code_names[targets].tolist(), X.code_names[contexts].tolist(), weights.tolist()
+    (['E11.9', 'I10', 'I10', 'J45'], ['I10', 'J45', 'E11.9', 'I10'], [1.0, 1.0, 1.0, 1.0])
+    """
+    X = as_timelines(X)
+    if not X.is_encoded:
+        raise ValueError(
+            "X must be encoded timelines (the output of a fitted CodeVocabulary); "
+            "pass it through CodeVocabulary().fit_transform first."
+        )
+    X = X.up_to_prediction()
+    n_codes = len(X.code_names)
+    tasks = (
+        (
+            X.codes[X.offsets[a] : X.offsets[b]],
+            X.times[X.offsets[a] : X.offsets[b]],
+            np.diff(X.offsets[a : b + 1]),
+            n_codes,
+            window,
+            max_gap,
+            time_decay,
+        )
+        for a, b in iter_chunks(X.offsets, chunk_events)
+    )
+    results = run_chunks(pair_chunk_counts, tasks, n_jobs)
+
+    def as_counts(result):
+        keys, values, code_counts = result
+        return PairCounts(
+            X.code_names,
+            code_counts,
+            0,
+            window=window,
+            max_gap=max_gap,
+            time_decay=time_decay,
+            time_kind=None,
+            keys=keys,
+            values=values,
+        )
+
+    total = merge_streaming((as_counts(r) for r in results), lambda a, b: a + b)
+    if total is None:
+        total = as_counts((np.zeros(0, np.int64), np.zeros(0, np.int64), np.zeros(n_codes)))
+    total.n_subjects = X.n_subjects
+    total.time_kind = X.time_kind if X.n_events else None
+    return total

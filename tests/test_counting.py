@@ -1,0 +1,175 @@
+"""Mergeable counts: code and pair counts per shard, exact merges, training from the total."""
+
+import numpy as np
+import pytest
+
+from skmed2vec import (
+    CodeCounts,
+    CodeVocabulary,
+    PairCounts,
+    TemporalMed2VecEmbedder,
+    bin_gaps,
+    count_codes,
+    count_pairs,
+    gap_bins,
+    merge_counts,
+)
+from skmed2vec.datasets import make_cohort
+
+PARAMS = dict(embed_dim=8, epochs=2, random_state=0)
+
+
+@pytest.fixture(scope="module")
+def data():
+    return make_cohort(240, random_state=1).X
+
+
+def shards(X, n):
+    bounds = np.linspace(0, len(X), n + 1).astype(int)
+    return [X[a:b] for a, b in zip(bounds[:-1], bounds[1:])]
+
+
+def test_sharded_counts_train_bit_identical_vectors(data):
+    vocabulary = CodeVocabulary(min_subjects=3, grouping="icd10_category")
+    whole_vocab = vocabulary.fit(data)
+    parts = shards(data, 4)
+    code_counts = merge_counts(count_codes(p, vocabulary=vocabulary) for p in parts)
+    assert code_counts == count_codes(data, vocabulary=vocabulary)
+    sharded_vocab = CodeVocabulary(min_subjects=3, grouping="icd10_category").fit_counts(
+        code_counts
+    )
+    np.testing.assert_array_equal(sharded_vocab.codes_, whole_vocab.codes_)
+    np.testing.assert_array_equal(sharded_vocab.code_counts_, whole_vocab.code_counts_)
+    np.testing.assert_array_equal(
+        sharded_vocab.subject_counts_[1:], whole_vocab.subject_counts_[1:]
+    )
+    # From counts, <UNK>'s patient count is an upper bound of the exact one.
+    assert sharded_vocab.subject_counts_[0] >= whole_vocab.subject_counts_[0]
+    assert sharded_vocab.coverage_ == whole_vocab.coverage_
+
+    encoded = [sharded_vocab.transform(p) for p in parts]
+    pair_counts = merge_counts(count_pairs(e, window=3, time_decay=0.02) for e in encoded)
+    embedder = TemporalMed2VecEmbedder(window=3, time_decay=0.02, **PARAMS)
+    from_counts = embedder.fit_counts(pair_counts).code_vectors_.copy()
+    fitted = embedder.fit(whole_vocab.transform(data))
+    np.testing.assert_array_equal(from_counts, fitted.code_vectors_)
+    np.testing.assert_array_equal(embedder.code_counts_, pair_counts.code_counts)
+
+
+def test_merge_is_exact_in_any_order(data):
+    X = CodeVocabulary().fit_transform(data)
+    parts = [count_pairs(p, time_decay=0.05) for p in shards(X, 5)]
+    whole = count_pairs(X, time_decay=0.05)
+    assert merge_counts(parts) == whole
+    assert merge_counts(parts[::-1]) == whole
+    left_first = (((parts[0] + parts[1]) + parts[2]) + parts[3]) + parts[4]
+    assert left_first == parts[4] + (parts[3] + (parts[2] + (parts[1] + parts[0])))
+    assert whole.n_subjects == len(X) and whole.time_kind == X.time_kind
+    assert whole.code_counts.sum() == X.up_to_prediction().n_events  # later events ignored
+
+
+def test_save_and_load_round_trip(data, tmp_path):
+    codes = count_codes(data, vocabulary=CodeVocabulary(system="ICD10CM"))
+    codes.save(tmp_path / "codes.npz")
+    assert CodeCounts.load(tmp_path / "codes.npz") == codes
+    X = CodeVocabulary().fit_transform(data)
+    for decay in (0.01, None):
+        pairs = count_pairs(X, time_decay=decay, max_gap=400)
+        pairs.save(tmp_path / "pairs.npz")
+        assert PairCounts.load(tmp_path / "pairs.npz") == pairs
+    with pytest.raises(ValueError, match="holds CodeCounts, not PairCounts"):
+        PairCounts.load(tmp_path / "codes.npz")
+
+
+def test_mismatched_counts_are_refused(data):
+    X = CodeVocabulary().fit_transform(data)
+    other = CodeVocabulary(min_frequency=50).fit_transform(data)
+    a = count_pairs(X[:100])
+    with pytest.raises(ValueError, match="different vocabularies"):
+        a + count_pairs(other[100:])
+    with pytest.raises(ValueError, match="same settings"):
+        a + count_pairs(X[100:], window=2)
+    with pytest.raises(ValueError, match="normalised with"):
+        count_codes(data[:100]) + count_codes(
+            data[100:], vocabulary=CodeVocabulary(grouping="icd10_category")
+        )
+    with pytest.raises(ValueError, match="normalises with"):
+        CodeVocabulary(system="ICD10").fit_counts(count_codes(data))
+    with pytest.raises(TypeError, match="counts must be CodeCounts"):
+        CodeVocabulary().fit_counts(a)
+    with pytest.raises(ValueError, match="window=5 but this embedder has window=3"):
+        TemporalMed2VecEmbedder(window=3).fit_counts(a)
+    with pytest.raises(ValueError, match="made with time_decay=0.01"):
+        TemporalMed2VecEmbedder(time_decay=0.1).fit_counts(a)
+    with pytest.raises(ValueError, match="pass a time_decay"):
+        count_pairs(X, time_decay=None).pair_weights()
+    with pytest.raises(ValueError, match="encoded timelines"):
+        count_pairs(data)
+    with pytest.raises(ValueError, match="nothing to merge"):
+        merge_counts([])
+
+
+def test_gap_bins_bound_the_weight_error(data):
+    X = CodeVocabulary().fit_transform(data)
+    binned = count_pairs(X, time_decay=None)
+
+    def by_pair(targets, contexts, weights):
+        keys = targets.astype(np.int64) * 1000 + contexts
+        order = np.argsort(keys)
+        return keys[order], weights[order]
+
+    keys, n_pairs = by_pair(*binned.pair_weights(time_decay=0.0))
+    assert (n_pairs == np.rint(n_pairs)).all() and n_pairs.min() >= 1
+    for decay in (0.0, 0.003, 0.03, 0.3):
+        exact_keys, exact = by_pair(*count_pairs(X, time_decay=decay).pair_weights())
+        approx_keys, approx = by_pair(*binned.pair_weights(decay))
+        # A pair whose exact total rounds to 0 units is absent from the exact counts.
+        assert np.isin(exact_keys, approx_keys).all()
+        assert (approx[~np.isin(approx_keys, exact_keys)] < 1e-6).all()
+        at = np.searchsorted(approx_keys, exact_keys)
+        counts = n_pairs[np.searchsorted(keys, exact_keys)]
+        # Each weight is off by at most (2**(1/32) - 1) / e of the largest weight.
+        assert (np.abs(exact - approx[at]) <= 0.0082 * counts + 1e-6).all()
+    gaps = np.array([0.0, 1.0, 2.0, 3.0, 45.0, 1e-9, 1e9])
+    representative = bin_gaps()[gap_bins(gaps)]
+    np.testing.assert_array_equal(representative[:3], [0.0, 1.0, 2.0])
+    assert (np.abs(np.log2(representative[3:5] / gaps[3:5])) <= 1 / 32).all()
+    assert representative[5] == 2.0**-11 and representative[6] == 2.0**20
+
+
+def test_n_jobs_gives_identical_results(data):
+    params = dict(PARAMS, chunk_events=1500)
+    one = TemporalMed2VecEmbedder(n_jobs=1, **params).fit(data)
+    two = TemporalMed2VecEmbedder(n_jobs=2, **params).fit(data)
+    np.testing.assert_array_equal(one.code_vectors_, two.code_vectors_)
+    vocab = CodeVocabulary(min_subjects=2, n_jobs=2).fit(data)
+    np.testing.assert_array_equal(vocab.codes_, one.code_vocabulary_.codes_[: len(vocab.codes_)])
+    reference = CodeVocabulary(min_subjects=2).fit(data)
+    np.testing.assert_array_equal(vocab.codes_, reference.codes_)
+    np.testing.assert_array_equal(vocab.subject_counts_, reference.subject_counts_)
+    codes_two = count_codes(data, n_jobs=2, chunk_events=1000)
+    assert codes_two == count_codes(data)
+
+
+def test_memory_counts_each_training_set_once(data, tmp_path, monkeypatch):
+    from sklearn.model_selection import GridSearchCV
+
+    from skmed2vec import _parallel
+
+    calls = []
+    original = _parallel.count_pairs
+
+    def counting(*args, **kwargs):
+        calls.append(kwargs["time_decay"])
+        return original(*args, **kwargs)
+
+    monkeypatch.setattr(_parallel, "count_pairs", counting)
+    embedder = TemporalMed2VecEmbedder(memory=str(tmp_path), epochs=1, random_state=0)
+    grid = {"time_decay": [0.0, 0.01, 0.1], "embed_dim": [4, 8]}
+    search = GridSearchCV(embedder, grid, cv=3).fit(data)
+    assert calls == [None] * 4  # three folds and the refit, not 3 * 6 + 1
+    assert search.best_estimator_.memory == str(tmp_path)
+    # The cached counts are the binned ones: the same vectors as counting afresh.
+    fresh = TemporalMed2VecEmbedder(epochs=1, random_state=0, **search.best_params_)
+    expected = fresh.fit_counts(count_pairs(CodeVocabulary().fit_transform(data), time_decay=None))
+    np.testing.assert_array_equal(search.best_estimator_.code_vectors_, expected.code_vectors_)

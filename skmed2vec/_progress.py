@@ -1,9 +1,10 @@
 """Progress for long work: a tqdm bar and printed messages under ``verbose``, logs always.
 
-Messages go to the ``skmed2vec`` logger at INFO level whatever ``verbose`` is (attach a
-handler to see them); with ``verbose >= 1`` they are also printed to standard output
-and long loops show a tqdm progress bar on standard error. At ``verbose=0`` nothing is
-printed. Without tqdm installed, the messages are printed and no bar is drawn.
+Messages go to the ``skmed2vec._progress`` logger (under ``skmed2vec``) at INFO level
+whatever ``verbose`` is (attach a handler to see them); with ``verbose >= 1`` they are
+also printed to standard output and long loops show a tqdm progress bar on standard
+error. At ``verbose=0`` nothing is printed. Without tqdm installed, the messages are
+printed and no bar is drawn.
 """
 
 import logging
@@ -11,7 +12,7 @@ import sys
 
 __all__ = ["Progress", "progress"]
 
-logger = logging.getLogger("skmed2vec")
+logger = logging.getLogger(__name__)
 
 
 def _tqdm():

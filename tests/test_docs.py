@@ -134,3 +134,53 @@ def test_page_snippets_run(page, tmp_path, monkeypatch):
                 f"{type(exc).__name__}: {exc}"
             ) from exc
     assert os.getcwd() == str(tmp_path)
+
+
+def test_site_builds_without_warnings(tmp_path):
+    """The Sphinx site, examples executed, builds with warnings as errors (``[docs]``)."""
+    for module in ("sphinx", "pydata_sphinx_theme", "numpydoc", "sphinx_gallery", "myst_parser"):
+        pytest.importorskip(module, reason="the [docs] extra is not installed")
+    import subprocess
+    import sys
+
+    out = tmp_path / "html"
+    result = subprocess.run(
+        [
+            sys.executable,
+            "-m",
+            "sphinx",
+            "-W",
+            "--keep-going",
+            "-q",
+            "-b",
+            "html",
+            str(ROOT / "docs"),
+            str(out),
+            "-d",
+            str(tmp_path / "doctrees"),
+        ],
+        capture_output=True,
+        text=True,
+        cwd=ROOT,
+        env={**os.environ, "MPLBACKEND": "Agg", "PYTHONPATH": str(ROOT)},
+        timeout=900,
+    )
+    assert result.returncode == 0, result.stderr[-4000:]
+    for page in [
+        "index",
+        "getting_started",
+        "user_guide/command_line",
+        "api",
+        "security",
+        "design",
+        "benchmarks",
+        "auto_examples/index",
+    ]:
+        assert (out / f"{page}.html").is_file(), page
+    assert (out / "generated" / "skmed2vec.TemporalMed2VecEmbedder.html").is_file()
+    # Every executed example drew at least one figure.
+    for example in sorted((ROOT / "examples").glob("*/plot_*.py")):
+        if example.parent.name == "synthea":
+            continue  # needs the data; not run in the build (its folder README says so)
+        images = list((out / "_images").glob(f"sphx_glr_{example.stem}_*.png"))
+        assert images, f"{example.relative_to(ROOT)} drew no figure"

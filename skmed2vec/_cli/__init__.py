@@ -18,7 +18,7 @@ from ._models import option_for
 __all__ = ["build_parser", "main"]
 
 # The command's own messages; the estimators print theirs under ``verbose``.
-logger = logging.getLogger("skmed2vec.cli")
+logger = logging.getLogger(__name__)
 
 _COMMANDS = (_fit, _transform, _neighbours, _export, _predict, _demo)
 
@@ -54,7 +54,7 @@ def _configure_logging(verbose):
     if not verbose:
         return None
     handler = logging.StreamHandler(sys.stderr)
-    handler.setFormatter(logging.Formatter("%(asctime)s %(name)s: %(message)s", "%H:%M:%S"))
+    handler.setFormatter(logging.Formatter("%(asctime)s skmed2vec: %(message)s", "%H:%M:%S"))
     logger.addHandler(handler)
     logger.setLevel(logging.DEBUG if verbose > 1 else logging.INFO)
     return handler

@@ -20,7 +20,7 @@ __all__ = [
     "timelines_for_labels",
 ]
 
-logger = logging.getLogger("skmed2vec.cli")
+logger = logging.getLogger(__name__)
 
 #: Split names of a MEDS folder, in the order MEDS-DEV uses them.
 MEDS_SPLITS = ("train", "tuning", "held_out")

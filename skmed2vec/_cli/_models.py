@@ -20,7 +20,7 @@ __all__ = [
     "save_model",
 ]
 
-logger = logging.getLogger("skmed2vec.cli")
+logger = logging.getLogger(__name__)
 
 #: The only types of this package a model file needs; skops trusts numpy, dicts,
 #: scikit-learn's Pipeline and linear models by itself.

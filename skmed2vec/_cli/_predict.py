@@ -15,7 +15,7 @@ from ._transform import features_for_labels, write_parquet
 
 __all__ = ["add_parser", "run"]
 
-logger = logging.getLogger("skmed2vec.cli")
+logger = logging.getLogger(__name__)
 
 #: Columns of MEDS-DEV's prediction schema, in order.
 PREDICTION_COLUMNS = [

@@ -304,3 +304,36 @@ def test_missing_files_and_pickle_need_trust(events_file, tmp_path, capsys):
         == 0
     )
     assert "E11%209 " in (tmp_path / "v.txt").read_text()
+
+
+def test_fit_from_an_omop_folder(tmp_path, capsys):
+    folder = tmp_path / "omop"
+    folder.mkdir()
+    rng = np.random.default_rng(0)
+    n = 300
+    pd.DataFrame(
+        {
+            "person_id": rng.integers(1, 31, n),
+            "condition_concept_id": rng.choice([201826, 320128, 317009], n),
+            "condition_start_date": (
+                pd.Timestamp("2019-01-01") + pd.to_timedelta(rng.integers(0, 700, n), "D")
+            ).strftime("%Y-%m-%d"),
+        }
+    ).to_csv(folder / "condition_occurrence.csv", index=False)
+    pd.DataFrame(
+        {
+            "concept_id": [201826, 320128, 317009],
+            "vocabulary_id": ["SNOMED"] * 3,
+            "concept_code": ["44054006", "38341003", "195967001"],
+        }
+    ).to_csv(folder / "concept.csv", index=False)
+    model = tmp_path / "m.skops"
+    argv = ["fit", "--omop", str(folder), *FAST, "-o", str(model)]
+    assert main(argv) == 1
+    assert "'drug_exposure' table" in capsys.readouterr().err  # all default tables needed
+    assert main([*argv, "--omop-tables", "condition_occurrence"]) == 0, capsys.readouterr().err
+    assert main(["neighbours", "--model", str(model), "SNOMED/44054006", "--topn", "2"]) == 0
+    rows = capsys.readouterr().out.splitlines()[-2:]
+    assert sorted(r.split()[0] for r in rows) == ["SNOMED/195967001", "SNOMED/38341003"]
+    assert main(["fit", "--omop", str(tmp_path / "nowhere"), "-o", str(model)]) == 1
+    assert capsys.readouterr().err.startswith("skmed2vec fit: error: --omop ")

@@ -22,9 +22,6 @@ __all__ = [
 
 logger = logging.getLogger(__name__)
 
-#: Split names of a MEDS folder, in the order MEDS-DEV uses them.
-MEDS_SPLITS = ("train", "tuning", "held_out")
-
 
 def add_input_options(parser, *, split_default="train"):
     """The ``--events`` / ``--meds`` / ``--omop`` group and the column options."""
@@ -33,15 +30,32 @@ def add_input_options(parser, *, split_default="train"):
     sources.add_argument(
         "--events", metavar="FILE", help="event table: .parquet or .csv, one row per event"
     )
+    sources.add_argument("--meds", metavar="DIR", help="MEDS folder (data/**/*.parquet, metadata/)")
     sources.add_argument(
-        "--meds", metavar="DIR", help="MEDS folder (data/<split>/*.parquet, metadata/)"
+        "--omop",
+        metavar="PATH_OR_URL",
+        help="OMOP CDM: DuckDB file, SQLAlchemy URL, or folder of table exports",
     )
-    if _reader("read_omop") is not None:
-        sources.add_argument("--omop", metavar="PATH_OR_URL", help="OMOP CDM folder or database")
     group.add_argument(
         "--split",
         default=split_default,
-        help=f"MEDS split to read, or 'all' (default {split_default!r})",
+        help="MEDS split of metadata/subject_splits.parquet to read, or 'all' "
+        f"(default {split_default!r})",
+    )
+    group.add_argument(
+        "--omop-concepts",
+        choices=["standard", "source"],
+        default="standard",
+        help="OMOP: code events by standard or source concept (default standard)",
+    )
+    group.add_argument("--omop-schema", default=None, help="OMOP: database schema of the CDM")
+    group.add_argument(
+        "--omop-tables",
+        nargs="+",
+        default=None,
+        metavar="TABLE",
+        help="OMOP: event tables to read (default condition_occurrence, drug_exposure, "
+        "procedure_occurrence, measurement, observation)",
     )
     group.add_argument("--subject-col", default="subject_id", help="default subject_id")
     group.add_argument("--time-col", default="time", help="default time")
@@ -100,44 +114,35 @@ def _require_columns(frame, columns, option, source, hints=None):
             )
 
 
-def _meds_split_subjects(root, split):
-    """Subject ids of a split: metadata/subject_splits.parquet, else the data/<split> folder."""
-    splits_file = root / "metadata" / "subject_splits.parquet"
-    if splits_file.exists():
-        table = pd.read_parquet(splits_file, columns=["subject_id", "split"])
-        return table.loc[table["split"] == split, "subject_id"].to_numpy()
-    return None
-
-
 def _read_meds(args):
-    root = Path(args.meds)
-    if not (root / "data").is_dir():
-        raise CommandError(f"--meds {root}: not a MEDS folder (no data/ folder inside)")
+    from ..datasets import read_meds
+
     split = None if args.split == "all" else args.split
-    if _reader("read_meds") is not None:
-        return _reader("read_meds")(root, split=split)
-    folder = root / "data" if split is None else root / "data" / split
-    if split is not None and not folder.is_dir():
-        subjects = _meds_split_subjects(root, split)
-        if subjects is None:
-            found = sorted(p.name for p in (root / "data").iterdir() if p.is_dir())
+    try:
+        return read_meds(args.meds, split=split, verbose=args.verbose)
+    except FileNotFoundError as exc:
+        if split is not None and "subject_splits" in str(exc):
             raise CommandError(
-                f"--split {split!r}: {root} has no such split (splits: {', '.join(found)}); "
-                "choose one with --split, or --split all"
-            )
-        events = _read_table(root / "data", "--meds", args.verbose)
-        return events[events["subject_id"].isin(subjects)]
-    return _read_table(folder, "--meds", args.verbose)
-
-
-def _reader(name):
-    import skmed2vec
-
-    return getattr(skmed2vec, name, None)
+                f"--split {split}: {args.meds} has no metadata/subject_splits.parquet; "
+                "read every subject with --split all"
+            ) from None
+        raise CommandError(f"--meds {args.meds}: {exc}") from None
+    except ValueError as exc:
+        option = "--split" if "split" in str(exc) else "--meds"
+        raise CommandError(f"{option}: {exc}") from None
 
 
 def _read_omop(args):
-    return _reader("read_omop")(args.omop)
+    from ..datasets import read_omop
+
+    options = {"schema": args.omop_schema, "verbose": args.verbose}
+    if args.omop_tables:
+        options["tables"] = args.omop_tables
+    try:
+        return read_omop(args.omop, args.omop_concepts, **options)
+    except (FileNotFoundError, ValueError) as exc:
+        message = str(exc).replace("pass tables=...", "pass --omop-tables")
+        raise CommandError(f"--omop {args.omop}: {message}") from None
 
 
 def read_events(args):
@@ -163,15 +168,13 @@ def read_events(args):
 
 def read_codes_metadata(args):
     """Code descriptions: MEDS metadata/codes.parquet when the input is a MEDS folder."""
+    from ..datasets import read_meds_codes
+
     if not getattr(args, "meds", None):
         return {}
-    path = Path(args.meds) / "metadata" / "codes.parquet"
-    if not path.exists():
+    if not (Path(args.meds) / "metadata" / "codes.parquet").is_file():
         return {}
-    table = pd.read_parquet(path)
-    if "code" not in table.columns or "description" not in table.columns:
-        return {}
-    table = table.dropna(subset=["code", "description"])
+    table = read_meds_codes(args.meds).dropna(subset=["code", "description"])
     return dict(zip(table["code"].astype(str), table["description"].astype(str)))
 
 

@@ -74,7 +74,9 @@ def add_parser(commands):
     parser.add_argument(
         "--output", "-o", required=True, metavar="FILE", help="predictions .parquet file"
     )
-    parser.set_defaults(run=run, events=None, omop=None)
+    parser.set_defaults(
+        run=run, events=None, omop=None, omop_concepts=None, omop_schema=None, omop_tables=None
+    )
     return parser
 
 

@@ -184,3 +184,19 @@ def test_site_builds_without_warnings(tmp_path):
             continue  # needs the data; not run in the build (its folder README says so)
         images = list((out / "_images").glob(f"sphx_glr_{example.stem}_*.png"))
         assert images, f"{example.relative_to(ROOT)} drew no figure"
+
+
+def test_api_reference_lists_every_public_name():
+    """Each name in the ``__all__`` of the public modules has its entry in docs/api.rst."""
+    import importlib
+
+    text = (ROOT / "docs" / "api.rst").read_text(encoding="utf-8")
+    listed = set(re.findall(r"^   (\w+)$", text, re.MULTILINE)) | set(
+        re.findall(r"``(\w+)``", text)
+    )
+    missing = []
+    for module in ("skmed2vec", "skmed2vec.datasets", "skmed2vec.evaluation", "skmed2vec.plotting"):
+        for name in importlib.import_module(module).__all__:
+            if name not in listed:
+                missing.append(f"{module}.{name}")
+    assert not missing, f"add to docs/api.rst: {missing}"

@@ -259,7 +259,9 @@ class TemporalMed2VecEmbedder(TimelineEstimatorMixin, TransformerMixin, BaseEsti
             raise ValueError("X has no events (up to the prediction times) to learn from.")
         pairs = None
         if self.objective == "negative_sampling":
+            self._report(f"counting window pairs of {X.n_events:,} events, {len(X):,} samples")
             pairs = self._count_pairs(X).pair_weights(self.time_decay)
+            self._report(f"{len(pairs[0]):,} distinct pairs")
         code_counts = np.bincount(X.codes, minlength=len(X.code_names)).astype(np.int64)
         self._train(X, code_counts, X.code_names, X.time_kind, pairs)
         self.code_vocabulary_ = vocabulary

@@ -18,6 +18,8 @@ def test_quiet_fit_prints_nothing_but_logs(capsys, caplog):
     epochs = [r.getMessage() for r in caplog.records if "epoch" in r.getMessage()]
     assert [m.split(":")[0] for m in epochs] == ["epoch 1/3", "epoch 2/3", "epoch 3/3"]
     assert any(m.startswith("kept 3 of 3 codes") for m in caplog.messages)
+    assert "counting window pairs of 50 events, 20 samples" in caplog.messages
+    assert any(m.endswith(" distinct pairs") for m in caplog.messages)
 
 
 def test_verbose_fit_draws_an_epoch_bar_and_prints_messages(capsys):

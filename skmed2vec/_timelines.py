@@ -63,6 +63,9 @@ class Timelines:
         Total number of events.
     lengths : ndarray of shape (n_patients,)
         Number of events per patient.
+    n_subjects : int
+        Number of distinct subjects (``subject_ids``), at most the number of
+        samples.
 
     Examples
     --------

@@ -9,8 +9,12 @@ the data (vocabulary, vectors, classifier) is refitted inside each fold.
 
 Rows: skmed2vec (CodeVocabulary + TemporalMed2VecEmbedder + LR) over a grid
 of ``time_decay`` (0 turns decay off, both in the pair weights and in the
-recency-weighted patient mean), a bag-of-codes count baseline
-(CountVectorizer + LR) and gensim Word2Vec mean vectors + LR. Neighbour
+recency-weighted patient mean), bags of codes (``BagOfCodes`` + LR: binary,
+counts, recency-weighted at each decay of the grid up to 0.1, and binary and
+counts over the windows last 30 / 365 days / all) on the same folds, and
+gensim Word2Vec mean vectors + LR. The decay the label-free ``score`` picks
+(GridSearchCV over the grid, 3 folds over patients, no label seen) is
+compared with the one the AUROC picks. Neighbour
 precision@5 against the planted disease groups (each code has 5 same-group
 codes, so 1.0 is reachable) is measured on vectors fitted on the whole
 cohort, with a 95% bootstrap interval over the query codes. Medians over 3
@@ -27,7 +31,6 @@ from pathlib import Path
 
 import numpy as np
 from sklearn.base import BaseEstimator, TransformerMixin
-from sklearn.feature_extraction.text import CountVectorizer
 from sklearn.linear_model import LogisticRegression
 from sklearn.pipeline import make_pipeline
 
@@ -75,14 +78,17 @@ def main():
     parser.add_argument("--repeats", type=int, default=3)
     args = parser.parse_args()
 
-    from skmed2vec import CodeVocabulary, TemporalMed2VecEmbedder
-    from skmed2vec.__main__ import bag_of_codes_documents
+    from sklearn.model_selection import GridSearchCV, KFold
+
+    from skmed2vec import BagOfCodes, CodeVocabulary, TemporalMed2VecEmbedder
     from skmed2vec.datasets import make_cohort
     from skmed2vec.evaluation import cross_validated_auc, neighbour_precision
 
     cohort = make_cohort(args.patients, random_state=0)
     X, y = cohort.X, cohort.y
-    documents = bag_of_codes_documents(X)
+    cut = X.up_to_prediction()
+    decoded = cut.decoded_codes().tolist()
+    documents = [" ".join(decoded[a:b]) for a, b in zip(cut.offsets[:-1], cut.offsets[1:])]
     print(f"cohort: {len(X)} patients, {X.n_events} events, {y.mean():.0%} positive", flush=True)
 
     def skmed2vec(time_decay, seed):
@@ -93,18 +99,29 @@ def main():
         )
 
     candidates = [(f"skmed2vec time_decay={td:g}", td) for td in GRID]
-    candidates += [("bag of codes + LR", "counts"), ("gensim mean vectors + LR", "gensim")]
+    bags = {
+        "bag binary": BagOfCodes(weighting="binary"),
+        "bag counts": BagOfCodes(weighting="count"),
+        **{
+            f"bag recency {td:g}": BagOfCodes(weighting="recency", time_decay=td)
+            for td in GRID
+            if 0 < td <= 0.1
+        },
+        "bag binary 30/365/all": BagOfCodes(weighting="binary", windows=[30, 365, None]),
+        "bag counts 30/365/all": BagOfCodes(weighting="count", windows=[30, 365, None]),
+    }
+    candidates += [(name, bag) for name, bag in bags.items()]
+    candidates += [("gensim mean vectors + LR", "gensim")]
     runs = {name: [] for name, _ in candidates}
     neighbours = {}  # (name, seed) -> NeighbourPrecisionResult, for paired differences
     for seed in range(args.repeats):
         for name, what in candidates:
             start = time.perf_counter()
-            if what == "counts":
+            if isinstance(what, BagOfCodes):
                 estimator = make_pipeline(
-                    CountVectorizer(token_pattern=r"\S+", lowercase=False),
-                    LogisticRegression(max_iter=2000),
+                    CodeVocabulary(min_subjects=5), what, LogisticRegression(max_iter=2000)
                 )
-                data, precision = documents, None
+                data, precision = X, None
             elif what == "gensim":
                 estimator = make_pipeline(
                     GensimMeanVectors(seed=seed), LogisticRegression(max_iter=2000)
@@ -163,7 +180,35 @@ def main():
     decay_rows = [r for r in rows if r["features"].startswith("skmed2vec")]
     best = max(decay_rows[1:], key=lambda r: r["auroc"])
     zero = decay_rows[0]
+    bag_rows = [r for r in rows if r["features"].startswith("bag")]
+    best_bag = max(bag_rows, key=lambda r: r["auroc"])
+    # The label-free choice: GridSearchCV with the embedder's own score, no label seen.
+    search = GridSearchCV(
+        make_pipeline(
+            CodeVocabulary(min_subjects=5),
+            TemporalMed2VecEmbedder(embed_dim=DIM, random_state=0),
+        ),
+        {"temporalmed2vecembedder__time_decay": GRID},
+        cv=KFold(3, shuffle=True, random_state=0),
+    ).fit(X)
+    picked = search.best_params_["temporalmed2vecembedder__time_decay"]
+    labelled = GRID[
+        [r["features"] for r in decay_rows].index(
+            max(decay_rows, key=lambda r: r["auroc"])["features"]
+        )
+    ]
+    selection = {
+        "score_by_decay": dict(
+            zip(map(str, GRID), search.cv_results_["mean_test_score"].tolist(), strict=True)
+        ),
+        "score_picks": picked,
+        "auroc_picks": labelled,
+        "grid_steps_apart": abs(GRID.index(picked) - GRID.index(labelled)),
+    }
+    print(f"\nlabel-free score picks time_decay={picked}; AUROC picks {labelled}: {selection}")
     verdict = {
+        "best_bag": best_bag["features"],
+        "best_bag_auroc": best_bag["auroc"],
         "best": best["features"],
         "best_auroc": best["auroc"],
         "zero_auroc": zero["auroc"],
@@ -202,6 +247,7 @@ def main():
             "grid": GRID,
             "summary": rows,
             "verdict": verdict,
+            "selection": selection,
             "runs": runs,
         },
     )

@@ -9,9 +9,9 @@ from sklearn.utils._param_validation import Interval, StrOptions
 from sklearn.utils.validation import check_is_fitted
 
 from ._base import TimelineEstimatorMixin
-from ._weights import temporal_weight
 from ._timelines import as_timelines
 from ._vocabulary import CodeVocabulary
+from ._weights import temporal_weight
 
 __all__ = ["BagOfCodes", "event_ages"]
 

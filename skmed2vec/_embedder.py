@@ -13,16 +13,13 @@ from sklearn.utils.validation import check_is_fitted, check_memory
 from ._base import UNKNOWN, TimelineEstimatorMixin
 from ._export import save_vectors
 from ._features import AGGREGATIONS, patient_features
-from ._pairs import window_pairs
+from ._scoring import HORIZON_DAYS, next_codes_auc
 from ._timelines import as_timelines
 from ._vectors import row_norms
 from ._vocabulary import CodeVocabulary
 from ._warm_start import initial_rows
 
 __all__ = ["TemporalMed2VecEmbedder"]
-
-_SCORE_PAIRS = 100_000
-_SCORE_NEGATIVES = 20
 
 
 class TemporalMed2VecEmbedder(TimelineEstimatorMixin, TransformerMixin, BaseEstimator):
@@ -39,7 +36,11 @@ class TemporalMed2VecEmbedder(TimelineEstimatorMixin, TransformerMixin, BaseEsti
     embed_dim : int, default=128
         Length of each code vector.
     time_decay : float, default=0.01
-        Decay per day of the pair and recency weights; 0 turns decay off.
+        Decay per day of the pair weights (and of the recency weights unless
+        ``recency_decay`` is set); 0 turns decay off.
+    recency_decay : float, default=None
+        Decay per day of the ``"recency"`` weights of ``transform`` (and of
+        the rows ``score`` builds); None uses ``time_decay``.
     window : int, default=5
         Events on each side of an event that count as its context.
     max_gap : float, default=None
@@ -143,6 +144,7 @@ class TemporalMed2VecEmbedder(TimelineEstimatorMixin, TransformerMixin, BaseEsti
     _parameter_constraints = {
         "embed_dim": [Interval(Integral, 1, None, closed="left")],
         "time_decay": [Interval(Real, 0, None, closed="left")],
+        "recency_decay": [Interval(Real, 0, None, closed="left"), None],
         "window": [Interval(Integral, 1, None, closed="left")],
         "max_gap": [Interval(Real, 0, None, closed="left"), None],
         "negative": [Interval(Integral, 0, None, closed="left")],
@@ -165,6 +167,7 @@ class TemporalMed2VecEmbedder(TimelineEstimatorMixin, TransformerMixin, BaseEsti
         *,
         embed_dim=128,
         time_decay=0.01,
+        recency_decay=None,
         window=5,
         max_gap=None,
         negative=5,
@@ -183,6 +186,7 @@ class TemporalMed2VecEmbedder(TimelineEstimatorMixin, TransformerMixin, BaseEsti
     ):
         self.embed_dim = embed_dim
         self.time_decay = time_decay
+        self.recency_decay = recency_decay
         self.window = window
         self.max_gap = max_gap
         self.negative = negative
@@ -209,6 +213,9 @@ class TemporalMed2VecEmbedder(TimelineEstimatorMixin, TransformerMixin, BaseEsti
                 f"them; got {self.aggregation!r}."
             )
         return aggs
+
+    def _recency_decay(self):
+        return self.time_decay if self.recency_decay is None else self.recency_decay
 
     def _encode(self, X):
         """Timelines encoded with the fitted vocabulary, cut at their prediction times."""
@@ -387,7 +394,7 @@ class TemporalMed2VecEmbedder(TimelineEstimatorMixin, TransformerMixin, BaseEsti
         X = self._encode(X)
         aggregations = self._aggregations()
         if X.n_events:
-            features = patient_features(self.code_vectors_, X, self.time_decay, aggregations)
+            features = patient_features(self.code_vectors_, X, self._recency_decay(), aggregations)
         else:  # every timeline empty (or cut by its prediction time): rows of zeros
             n_features = self.code_vectors_.shape[1] * len(aggregations)
             features = np.zeros((len(X), n_features), dtype=np.float32)
@@ -410,15 +417,21 @@ class TemporalMed2VecEmbedder(TimelineEstimatorMixin, TransformerMixin, BaseEsti
 
     # -- score ---------------------------------------------------------------
     def score(self, X, y=None):
-        """Held-out context-ranking AUC: higher is better, 0.5 is chance.
+        """Label-free next-codes AUC: higher is better, 0.5 is chance.
 
-        For pairs of events at most ``window`` positions (and ``max_gap``
-        days) apart, the share of 20 codes drawn from the unigram**0.75
-        distribution that score below the true context, averaged over up to
-        100,000 pairs. Pairs are not time-weighted and the draws use a fixed
-        seed, so the value lies in [0, 1] whatever ``time_decay`` and
-        ``embed_dim`` are, and candidates in a search are compared on the same
-        pairs and negatives.
+        How well the patient rows built up to a time rank the codes that
+        occur in the following 30 days against codes that do not. For up to
+        20,000 (patient, time) anchors that have a later event within 30
+        days, the recency-weighted mean of the code vectors up to the anchor
+        (as ``transform`` builds it at a prediction time) scores every code
+        by its dot product with the code's context vector; the score is the
+        share of 20 codes drawn from the training frequencies (the unigram
+        distribution, not raised to a power), among the codes that do not
+        follow the anchor, that rank below one code drawn among those that
+        do. Anchors and draws use a fixed seed, and the measure depends
+        neither on the training pairs' weighting nor on the scale of the
+        vectors, so candidates differing in ``time_decay`` or ``embed_dim``
+        are compared on the same anchors and codes.
 
         Parameters
         ----------
@@ -432,25 +445,14 @@ class TemporalMed2VecEmbedder(TimelineEstimatorMixin, TransformerMixin, BaseEsti
         """
         check_is_fitted(self, "code_vectors_")
         X = self._encode(X)
-        left, right, _ = window_pairs(X.codes, X.times, X.lengths, self.window, self.max_gap)
-        if left.size == 0:
-            raise ValueError("X has no pairs of events within the window to score.")
-        rng = np.random.RandomState(0)
-        targets, contexts = np.concatenate([left, right]), np.concatenate([right, left])
-        if targets.size > _SCORE_PAIRS:
-            keep = rng.choice(targets.size, _SCORE_PAIRS, replace=False)
-            targets, contexts = targets[keep], contexts[keep]
-        probs = self.code_counts_.astype(np.float64)
-        negatives = rng.choice(len(probs), (targets.size, _SCORE_NEGATIVES), p=probs / probs.sum())
-        wins = 0.0
-        for start in range(0, targets.size, 10_000):
-            part = slice(start, start + 10_000)
-            u = self.code_vectors_[targets[part]]
-            positive = np.einsum("pe,pe->p", u, self.context_vectors_[contexts[part]])
-            negative = np.einsum("pe,pke->pk", u, self.context_vectors_[negatives[part]])
-            ahead = positive[:, None] - negative
-            wins += (ahead > 0).sum() + 0.5 * (ahead == 0).sum()
-        return float(wins / negatives.size)
+        return next_codes_auc(
+            self.code_vectors_,
+            self.context_vectors_,
+            self.code_counts_,
+            X,
+            self._recency_decay(),
+            HORIZON_DAYS,
+        )
 
     # -- inspection ----------------------------------------------------------
     def _row(self, code):

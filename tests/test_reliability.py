@@ -245,7 +245,7 @@ def test_a_single_event():
     emb = embedder().fit([[(0, "A")]])
     assert emb.codes_.tolist() == ["<UNK>", "A"]
     _finite_rows(emb.transform([[(0, "A")], [(0, "B")]]), 2)
-    with pytest.raises(ValueError, match="no pairs of events"):
+    with pytest.raises(ValueError, match="no event followed by another"):
         emb.score([[(0, "A")]])
 
 

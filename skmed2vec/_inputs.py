@@ -1,209 +1,36 @@
 """Building Timelines: from sequences of (time, code) pairs or from a long event table."""
 
-import datetime as _dt
 import logging
 import numbers
-import re
 
 import numpy as np
 import pandas as pd
 from sklearn.utils._param_validation import StrOptions, validate_params
 
 from ._timelines import AT_PREDICTION_TIME, Timelines
+from ._times import DAY_SECONDS, column_to_days, missing_mask, place, times_to_days
 
 __all__ = ["as_timelines", "events_to_timelines"]
 
 logger = logging.getLogger(__name__)
 
-_DAY_SECONDS = 86400.0
 #: What ``events_to_timelines`` does with rows without a time (MEDS static rows).
 STATIC_EVENTS = ("first", "drop", "error")
 # Static rows go this long (one second, in days) before a prediction time that
 # precedes the subject's first timed event, so they are before every prediction time.
-_STATIC_LEAD = 1.0 / _DAY_SECONDS
+_STATIC_LEAD = 1.0 / DAY_SECONDS
 _PREDICTION_COL = "prediction_time"
-
-
-# -- missing values and where they are ---------------------------------------------
-def _is_number(value):
-    return isinstance(value, numbers.Real) and not isinstance(value, (bool, np.bool_))
-
-
-def _is_missing(value):
-    return (
-        value is None
-        or value is pd.NaT
-        or value is pd.NA
-        or (isinstance(value, float) and np.isnan(value))
-        or (isinstance(value, np.floating) and np.isnan(value))
-        or (isinstance(value, np.datetime64) and np.isnat(value))
-    )
-
-
-def _missing_mask(values):
-    return np.fromiter((_is_missing(v) for v in values), bool, len(values))
-
-
-def _at(where, position):
-    """Describe the place of element ``position`` (e.g. "at row 3 (subject 7)")."""
-    return "" if where is None else f" {where(int(position))}"
-
-
-# -- times ---------------------------------------------------------------------------
-def _times_to_days(values, what="times", where=None):
-    """Convert an object array of times (none missing) to float days and their kind.
-
-    ``where(position)`` describes the place of a bad value in an error message.
-    """
-    values = np.asarray(values, dtype=object)
-    if values.size == 0:
-        return np.zeros(0), None
-    missing = _missing_mask(values)
-    if missing.any():
-        first = np.flatnonzero(missing)[0]
-        raise ValueError(
-            f"{what} must not be missing; got {values[first]!r}{_at(where, first)}. "
-            "Remove events without a time or give them one."
-        )
-    numeric = np.fromiter((_is_number(v) for v in values), bool, len(values))
-    if numeric.all():
-        days = values.astype(np.float64)
-        bad = ~np.isfinite(days)
-        if bad.any():
-            first = np.flatnonzero(bad)[0]
-            raise ValueError(
-                f"{what} must be finite; got {values[first]!r}{_at(where, first)}. "
-                "Remove events without a time or give them one."
-            )
-        return days, "days"
-    if numeric.any():
-        number, date = np.flatnonzero(numeric)[0], np.flatnonzero(~numeric)[0]
-        raise ValueError(
-            f"{what} mix numbers (days) and dates, e.g. {values[number]!r}"
-            f"{_at(where, number)} and {values[date]!r}{_at(where, date)}; use one kind "
-            "for the whole dataset."
-        )
-    bad_type = np.fromiter(
-        (not isinstance(v, (str, _dt.date, np.datetime64)) for v in values), bool, len(values)
-    )
-    if bad_type.any():
-        first = np.flatnonzero(bad_type)[0]
-        value = values[first]
-        raise TypeError(
-            f"{what} must be dates, datetimes, ISO date strings or numbers of days; "
-            f"got {value!r} of type {type(value).__name__}{_at(where, first)}."
-        )
-    try:
-        parsed = pd.to_datetime(values, format="ISO8601")
-    except ValueError as exc:
-        if not any(word in str(exc).lower() for word in ("tz", "timezone", "utc")):
-            raise _parse_error(exc, what, values, where) from None
-        parsed = None  # different UTC offsets, or aware and naive values mixed
-    except (TypeError, OverflowError) as exc:
-        raise _parse_error(exc, what, values, where) from None
-    if parsed is None:
-        parsed = _parse_aware(values, what, where)
-    if parsed.tz is not None:
-        parsed = parsed.tz_convert("UTC").tz_localize(None)
-    seconds = parsed.to_numpy().astype("datetime64[s]").astype(np.int64)
-    return seconds / _DAY_SECONDS, "datetime"
-
-
-def _first_unparsable(values):
-    for i, v in enumerate(values):
-        try:
-            pd.to_datetime([v], format="ISO8601")
-        except (ValueError, TypeError, OverflowError):
-            return i
-    return None
-
-
-def _parse_error(exc, what, values, where):
-    reason = str(exc).splitlines()[0].replace(" You might want to try:", "")
-    first = _first_unparsable(values)
-    place = "" if first is None else f" ({values[first]!r}{_at(where, first)})"
-    return ValueError(
-        f"could not parse {what}{place}: {reason.rstrip('. ')}. Use dates, datetimes or "
-        "ISO strings such as '2020-01-31'."
-    )
-
-
-# An ISO 8601 date and time with a UTC offset: "2020-03-29T02:30+02:00", "...Z".
-_AWARE_STRING = re.compile(
-    r"^\s*\d{4}-?\d{2}-?\d{2}[T ]\d{2}(:?\d{2}(:?\d{2}([.,]\d+)?)?)?\s*"
-    r"(Z|[+-]\d{2}(:?\d{2})?)\s*$",
-    re.IGNORECASE,
-)
-
-
-def _parse_aware(values, what, where):
-    """Parse timezone-aware times with different UTC offsets (e.g. either side of
-    a daylight saving change) as UTC; refuse a mix of aware and naive times,
-    which have no common clock."""
-    aware = np.zeros(len(values), dtype=bool)
-    for i, v in enumerate(values):
-        if isinstance(v, str):
-            aware[i] = _AWARE_STRING.match(v) is not None
-        elif isinstance(v, _dt.datetime):
-            aware[i] = v.tzinfo is not None
-    if not aware.all():
-        naive = np.flatnonzero(~aware)[0]
-        example = (
-            f", e.g. {values[aware][0]!r} and {values[naive]!r}{_at(where, naive)}"
-            if aware.any()
-            else ""
-        )
-        raise ValueError(
-            f"{what} mix timezone-aware and naive values{example}; make them all "
-            "aware or all naive."
-        )
-    try:
-        return pd.to_datetime(values, format="ISO8601", utc=True)
-    except (ValueError, TypeError, OverflowError) as exc:
-        raise _parse_error(exc, what, values, where) from None
-
-
-def _column_to_days(column, what, where):
-    """Days and kind of a table column of times; missing values give NaN."""
-    missing = column.isna().to_numpy()
-    days = np.full(len(column), np.nan)
-    kind = None
-    if pd.api.types.is_datetime64_any_dtype(column):
-        if getattr(column.dt, "tz", None) is not None:
-            column = column.dt.tz_convert("UTC").dt.tz_localize(None)
-        present = column.to_numpy()[~missing]
-        days[~missing] = present.astype("datetime64[s]").astype(np.int64) / _DAY_SECONDS
-        kind = "datetime"
-    elif pd.api.types.is_numeric_dtype(column) and not pd.api.types.is_bool_dtype(column):
-        values = column.to_numpy(dtype=np.float64, na_value=np.nan)
-        infinite = np.isinf(values)
-        if infinite.any():
-            first = np.flatnonzero(infinite)[0]
-            raise ValueError(f"{what} must be finite; got {values[first]!r}{_at(where, first)}.")
-        days[~missing] = values[~missing]
-        kind = "days"
-    else:
-        values = column.to_numpy(dtype=object)
-        missing = _missing_mask(values)
-        rows = np.flatnonzero(~missing)
-        parsed, kind = _times_to_days(
-            values[rows], what, None if where is None else (lambda i: where(rows[i]))
-        )
-        days[rows] = parsed
-    if (~missing).sum() == 0:
-        kind = None
-    return days, missing, kind
 
 
 # -- codes ---------------------------------------------------------------------------
 def _clean_codes(values, where=None):
     """Codes as stripped strings; integers become strings, other types raise."""
     codes = pd.Series(np.asarray(values, dtype=object), dtype=object)
-    missing = _missing_mask(codes.to_numpy())
+    missing = missing_mask(codes.to_numpy())
     if missing.any():
         first = np.flatnonzero(missing)[0]
         raise ValueError(
-            f"codes must not be missing; got {codes.iloc[first]!r}{_at(where, first)} "
+            f"codes must not be missing; got {codes.iloc[first]!r}{place(where, first)} "
             f"({int(missing.sum())} missing in all). Remove events without a code."
         )
     types = codes.map(type)
@@ -215,7 +42,7 @@ def _clean_codes(values, where=None):
         value = codes.iloc[first]
         raise TypeError(
             "codes must be strings (integers are turned into strings); got "
-            f"{value!r} of type {type(value).__name__}{_at(where, first)}. Read the code "
+            f"{value!r} of type {type(value).__name__}{place(where, first)}. Read the code "
             "column as strings (a float column turns 250.00 into 250.0)."
         )
     codes[is_int] = codes[is_int].map(str)
@@ -225,7 +52,7 @@ def _clean_codes(values, where=None):
         first = np.flatnonzero(empty)[0]
         raise ValueError(
             f"codes must not be empty strings (after stripping whitespace); got one"
-            f"{_at(where, first)}."
+            f"{place(where, first)}."
         )
     return codes.to_numpy(dtype=object)
 
@@ -342,7 +169,7 @@ def as_timelines(X, *, prediction_times=None, at_prediction_time="exclude"):
         timeline = int(np.searchsorted(offsets, position, side="right") - 1)
         return f"(timeline {timeline}, event {position - offsets[timeline]})"
 
-    days, kind = _times_to_days(times, where=where)
+    days, kind = times_to_days(times, where=where)
     pred = _positional_prediction_times(prediction_times, len(lengths), kind)
     return Timelines(
         _clean_codes(codes, where),
@@ -363,11 +190,11 @@ def _positional_prediction_times(prediction_times, n, kind):
         raise ValueError(
             f"prediction_times must have one value per patient ({n}); got {len(values)}."
         )
-    missing = _missing_mask(values)
+    missing = missing_mask(values)
     days = np.full(n, np.nan)
     if (~missing).any():
         rows = np.flatnonzero(~missing)
-        parsed, pred_kind = _times_to_days(
+        parsed, pred_kind = times_to_days(
             values[rows], what="prediction_times", where=lambda i: f"(patient {rows[i]})"
         )
         _check_kinds(pred_kind, kind)
@@ -384,6 +211,11 @@ def _check_kinds(pred_kind, kind):
 
 
 # -- long event tables ---------------------------------------------------------------
+def _plain(value):
+    """A numpy scalar as the Python value it holds (for messages)."""
+    return value.item() if isinstance(value, np.generic) else value
+
+
 def _id_kind(values):
     inferred = pd.api.types.infer_dtype(values, skipna=True)
     if inferred in ("integer", "mixed-integer-float", "floating", "decimal"):
@@ -442,7 +274,7 @@ def _match_subjects(keys, subject_ids, subject_col):
 def _days_to_labels(days, kind):
     """Prediction times as index labels: Timestamps for dates, float days otherwise."""
     if kind == "datetime":
-        return pd.to_datetime(np.round(days * _DAY_SECONDS), unit="s")
+        return pd.to_datetime(np.round(days * DAY_SECONDS), unit="s")
     return pd.Index(days, dtype=np.float64)
 
 
@@ -542,7 +374,7 @@ def events_to_timelines(
     subjects = events[subject_col]
 
     def where(position):
-        return f"at row {position} ({subject_col} {subjects.iloc[[position]].tolist()[0]!r})"
+        return f"at row {position} ({subject_col} {_plain(subjects.iloc[position])!r})"
 
     missing_subject = subjects.isna().to_numpy()
     if missing_subject.any():
@@ -551,7 +383,7 @@ def events_to_timelines(
             f"column {subject_col!r} has {int(missing_subject.sum())} missing subject ids, "
             f"the first at row {first}."
         )
-    days, untimed, kind = _column_to_days(events[time_col], f"column {time_col!r}", where)
+    days, untimed, kind = column_to_days(events[time_col], f"column {time_col!r}", where)
     codes = _clean_codes(events[code_col].to_numpy(dtype=object), where)
     patient, subject_ids = pd.factorize(subjects.to_numpy(), sort=True)
     subject_ids = np.asarray(subject_ids)
@@ -571,12 +403,21 @@ def events_to_timelines(
     else:
         keys, values, per_subject = _label_rows(prediction_times, subject_col)
         positions = _match_subjects(keys, subject_ids, subject_col)
-        given = _missing_mask(values)
+        absent = missing_mask(values)
+        if absent.any() and not per_subject:
+            first = np.flatnonzero(absent)[0]
+            raise ValueError(
+                f"the label table has {int(absent.sum())} row(s) without a prediction_time, "
+                f"the first at row {first} ({subject_col} {_plain(keys[first])!r}); every "
+                "sample of a label table needs its time."
+            )
         pred_days = np.full(len(values), np.nan)
-        if (~given).any():
-            rows = np.flatnonzero(~given)
-            parsed, pred_kind = _times_to_days(
-                values[rows], "prediction_times", lambda i: f"(for {subject_col} {keys[rows[i]]!r})"
+        if (~absent).any():
+            rows = np.flatnonzero(~absent)
+            parsed, pred_kind = times_to_days(
+                values[rows],
+                "prediction_times",
+                lambda i: f"(for {subject_col} {_plain(keys[rows[i]])!r})",
             )
             _check_kinds(pred_kind, kind)
             kind = kind or pred_kind

@@ -295,8 +295,21 @@ def _cut(X):
             "keys are strings while the events' subject_id values are numbers",
         ),
         (pd.DataFrame({"subject_id": [7]}), "without a 'prediction_time' column"),
+        (
+            pd.DataFrame({"subject_id": [7, 3], "prediction_time": ["2020-02-01", None]}),
+            "1 row(s) without a prediction_time, the first at row 1 (subject_id 3)",
+        ),
     ],
-    ids=["list", "array", "absent-id", "absent-ids", "str-keys", "str-table", "no-time-column"],
+    ids=[
+        "list",
+        "array",
+        "absent-id",
+        "absent-ids",
+        "str-keys",
+        "str-table",
+        "no-time-column",
+        "row-without-time",
+    ],
 )
 def test_prediction_times_are_never_dropped_silently(prediction_times, fragment):
     with pytest.raises((TypeError, ValueError), match=re.escape(fragment)):
@@ -378,7 +391,10 @@ def test_static_rows_without_a_time():
         }
     )
     labels = pd.DataFrame(
-        {"subject_id": [1, 1, 2, 3], "prediction_time": ["2020-02-01", "2020-01-01", None, None]}
+        {
+            "subject_id": [1, 1, 2, 3],
+            "prediction_time": ["2020-02-01", "2020-01-01", "2021-01-01", "2021-01-01"],
+        }
     )
     X, _ = events_to_timelines(events, prediction_times=labels)
     cut = _cut(X)

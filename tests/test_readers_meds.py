@@ -159,7 +159,7 @@ def test_synthea_as_a_meds_dataset_round_trip(synthea_dir, tmp_path):
     y = labels["boolean_value"].to_numpy()
     assert len(X) == len(labels) and 0.1 < y.mean() < 0.9
     pipe = make_pipeline(
-        CodeVocabulary(min_subjects=10),
+        CodeVocabulary(min_subjects=10, grouping="icd10_category"),
         TemporalMed2VecEmbedder(embed_dim=8, epochs=1, random_state=0),
         LogisticRegression(max_iter=1000),
     )

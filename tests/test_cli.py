@@ -236,14 +236,26 @@ def test_verbose_shows_progress_and_quiet_prints_nothing_on_stderr(tmp_path):
             "date": pd.Timestamp("2020-01-01") + pd.to_timedelta(rng.integers(0, 900, 240), "D"),
             "concept": rng.choice(["E11 9", "I10", "J45", "N18//3"], 240),
         }
-    ).to_csv(events, index=False)
-    columns = ["--subject-col", "patient", "--time-col", "date", "--code-col", "concept"]
+    ).assign(text=lambda f: "about " + f["concept"]).to_csv(events, index=False)
+    columns = [
+        "--subject-col",
+        "patient",
+        "--time-col",
+        "date",
+        "--code-col",
+        "concept",
+        "--description-col",
+        "text",
+    ]
     quiet = run("fit", "--events", events, *columns, *FAST, "-o", tmp_path / "m.skops")
     assert quiet.stderr == ""
     loud = run("fit", "--events", events, *columns, *FAST, "-o", tmp_path / "m.skops", "-v")
     assert "read 240 events of 40 subjects" in loud.stderr
     assert "[TemporalMed2VecEmbedder] epoch 1/1: loss" in loud.stdout
     assert "[CodeVocabulary] kept" in loud.stdout
+    table = run("neighbours", "--model", tmp_path / "m.skops", "I10", "--topn", "3").stdout
+    assert table.startswith("I10  (about I10): ")
+    assert "about E11 9" in table and "about N18//3" in table
 
 
 # -- errors: one line naming the option, exit status 1 (run in-process: fast) ----------

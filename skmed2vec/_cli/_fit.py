@@ -15,6 +15,12 @@ def add_parser(commands):
         "MEDS folder or an OMOP source, and write them to --output.",
     )
     add_input_options(parser)
+    parser.add_argument(
+        "--description-col",
+        metavar="NAME",
+        help="column of code descriptions in the events, kept in the model for "
+        "'neighbours' and 'export' (MEDS folders: metadata/codes.parquet is used)",
+    )
     add_estimator_options(parser)
     parser.add_argument("--output", "-o", required=True, metavar="FILE", help="model file")
     parser.add_argument(
@@ -32,7 +38,7 @@ def run(args):
     X, _ = events_to_timelines(events, **timeline_options(args))
     pipeline = build_pipeline(args, verbose=args.verbose).fit(X)
     embedder = pipeline.named_steps["embedder"]
-    descriptions = read_codes_metadata(args)
+    descriptions = read_codes_metadata(args, events)
     descriptions = {c: descriptions[c] for c in embedder.codes_.tolist() if c in descriptions}
     save_model(args.output, pipeline, descriptions=descriptions, format=args.model_format)
     print(

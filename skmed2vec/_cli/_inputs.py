@@ -158,6 +158,9 @@ def read_events(args):
         source, option = args.omop, "--omop"
     columns = [args.subject_col, args.time_col, args.code_col]
     hints = dict(zip(columns, ["--subject-col", "--time-col", "--code-col"]))
+    if getattr(args, "description_col", None):
+        columns.append(args.description_col)
+        hints[args.description_col] = "--description-col"
     _require_columns(events, columns, option, source, hints)
     events = events[columns]
     if len(events) == 0:
@@ -166,10 +169,15 @@ def read_events(args):
     return events
 
 
-def read_codes_metadata(args):
-    """Code descriptions: MEDS metadata/codes.parquet when the input is a MEDS folder."""
+def read_codes_metadata(args, events=None):
+    """Code descriptions: ``--description-col`` of the events (the first one of each
+    code), else MEDS metadata/codes.parquet when the input is a MEDS folder."""
     from ..datasets import read_meds_codes
 
+    column = getattr(args, "description_col", None)
+    if column and events is not None:
+        table = events[[args.code_col, column]].dropna().drop_duplicates(args.code_col)
+        return dict(zip(table[args.code_col].astype(str), table[column].astype(str)))
     if not getattr(args, "meds", None):
         return {}
     if not (Path(args.meds) / "metadata" / "codes.parquet").is_file():

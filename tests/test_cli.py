@@ -148,10 +148,7 @@ def test_export(model, tmp_path, format):
 
     target = tmp_path / {"parquet": "v.parquet", "projector": "proj"}.get(format, "v.bin")
     argv = ["export", "--model", str(model), "--format", format, "--output", str(target)]
-    if format == "parquet":
-        run(*argv)  # one as a subprocess, the others in-process
-    else:
-        assert main(argv) == 0
+    assert main(argv) == 0  # in-process: fit, transform, predict, neighbours run as subprocesses
     read = load_vectors(target, format=format)
     assert read.vectors.shape[1] == 8
     assert any(c.startswith("ALLERGY//") and " " in c for c in read.codes)
@@ -227,7 +224,7 @@ def test_predict_meds_dev(meds, tmp_path):
     assert auc > 0.55
 
 
-def test_verbose_shows_progress_and_quiet_prints_nothing_on_stderr(tmp_path):
+def test_verbose_shows_progress_and_quiet_prints_nothing_on_stderr(tmp_path, capsys):
     events = tmp_path / "events.csv"
     rng = np.random.default_rng(0)
     pd.DataFrame(
@@ -253,7 +250,8 @@ def test_verbose_shows_progress_and_quiet_prints_nothing_on_stderr(tmp_path):
     assert "read 240 events of 40 subjects" in loud.stderr
     assert "[TemporalMed2VecEmbedder] epoch 1/1: loss" in loud.stdout
     assert "[CodeVocabulary] kept" in loud.stdout
-    table = run("neighbours", "--model", tmp_path / "m.skops", "I10", "--topn", "3").stdout
+    assert main(["neighbours", "--model", str(tmp_path / "m.skops"), "I10", "--topn", "3"]) == 0
+    table = capsys.readouterr().out
     assert table.startswith("I10  (about I10): ")
     assert "about E11 9" in table and "about N18//3" in table
 

@@ -70,7 +70,13 @@ def meds(synthea_dir, tmp_path_factory):
         )
         pq.write_table(table, folder / "0.parquet")
     (root / "metadata").mkdir()
-    descriptions = pd.DataFrame({"code": code, "description": events["description"]})
+    descriptions = pd.DataFrame(
+        {
+            "code": code,
+            "description": events["description"],
+            "parent_codes": [[f"SYNTHEA//{t}"] for t in events["table"]],
+        }
+    )
     descriptions.drop_duplicates("code").to_parquet(root / "metadata" / "codes.parquet")
     pd.DataFrame({"subject_id": np.arange(len(subjects)), "split": split_of}).to_parquet(
         root / "metadata" / "subject_splits.parquet"
@@ -123,6 +129,7 @@ def test_fit_writes_a_skops_model_trusting_only_the_package(model):
     assert embedder.code_vectors_.shape[1] == 8
     assert "GENDER//F" in embedder.vocabulary_  # static rows join at the first event
     assert saved["descriptions"][OUTCOME] == "Viral sinusitis (disorder)"
+    assert saved["groups"][OUTCOME] == "SYNTHEA//conditions"  # the first MEDS parent
 
 
 def test_neighbours_table(model):
@@ -156,9 +163,10 @@ def test_export(model, tmp_path, format):
         schema = pq.read_schema(target)
         assert schema.field("vector").type == pa.list_(pa.float32())
         assert schema.field("description").type == pa.string()
+        assert schema.field("group").type == pa.string()
     if format == "projector":
         header = (target / "metadata.tsv").read_text().splitlines()[0]
-        assert header == "code\tcount\tdescription"
+        assert header == "code\tcount\tgroup\tdescription"
 
 
 def test_transform_writes_one_row_per_label(meds, model, tmp_path):

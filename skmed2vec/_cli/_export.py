@@ -10,8 +10,9 @@ def add_parser(commands):
     parser = commands.add_parser(
         "export",
         help="write the code vectors for other tools",
-        description="Write the code vectors with their counts (and descriptions, when the "
-        "model has them). Codes with whitespace are percent-escaped in word2vec files.",
+        description="Write the code vectors with their counts (and the code descriptions "
+        "and MEDS parent codes, when the model has them). Codes with whitespace are "
+        "percent-escaped in word2vec files.",
     )
     add_model_option(parser)
     parser.add_argument("--format", required=True, choices=FORMATS, help="file format")
@@ -27,7 +28,12 @@ def add_parser(commands):
 
 
 def run(args):
-    _, embedder, descriptions = load_model(args)
-    written = embedder.export(args.output, format=args.format, descriptions=descriptions or None)
+    _, embedder, metadata = load_model(args)
+    written = embedder.export(
+        args.output,
+        format=args.format,
+        groups=metadata["groups"] or None,
+        descriptions=metadata["descriptions"] or None,
+    )
     print(f"wrote {len(embedder.codes_)} code vectors to " + ", ".join(map(str, written)))
     return 0

@@ -38,9 +38,15 @@ def run(args):
     X, _ = events_to_timelines(events, **timeline_options(args))
     pipeline = build_pipeline(args, verbose=args.verbose).fit(X)
     embedder = pipeline.named_steps["embedder"]
-    descriptions = read_codes_metadata(args, events)
-    descriptions = {c: descriptions[c] for c in embedder.codes_.tolist() if c in descriptions}
-    save_model(args.output, pipeline, descriptions=descriptions, format=args.model_format)
+    descriptions, groups = read_codes_metadata(args, events)
+    kept = embedder.codes_.tolist()
+    save_model(
+        args.output,
+        pipeline,
+        descriptions={c: descriptions[c] for c in kept if c in descriptions},
+        groups={c: groups[c] for c in kept if c in groups},
+        format=args.model_format,
+    )
     print(
         f"fitted {len(embedder.codes_)} codes x {embedder.code_vectors_.shape[1]} dims "
         f"on {len(X)} subjects, {X.n_events} events; wrote {args.output}"

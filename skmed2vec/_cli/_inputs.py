@@ -170,20 +170,26 @@ def read_events(args):
 
 
 def read_codes_metadata(args, events=None):
-    """Code descriptions: ``--description-col`` of the events (the first one of each
-    code), else MEDS metadata/codes.parquet when the input is a MEDS folder."""
+    """Code descriptions and groups, as two dicts by code.
+
+    Descriptions come from ``--description-col`` of the events (the first one of each
+    code), else from MEDS ``metadata/codes.parquet``; groups are the first MEDS parent
+    code of each code that has one.
+    """
     from ..datasets import read_meds_codes
 
+    descriptions, groups = {}, {}
+    meds = getattr(args, "meds", None)
+    if meds and (Path(meds) / "metadata" / "codes.parquet").is_file():
+        table = read_meds_codes(meds)
+        known = table.dropna(subset=["code", "description"])
+        descriptions = dict(zip(known["code"].astype(str), known["description"].astype(str)))
+        groups = {str(c): p[0] for c, p in zip(table["code"], table["parent_codes"]) if p}
     column = getattr(args, "description_col", None)
     if column and events is not None:
         table = events[[args.code_col, column]].dropna().drop_duplicates(args.code_col)
-        return dict(zip(table[args.code_col].astype(str), table[column].astype(str)))
-    if not getattr(args, "meds", None):
-        return {}
-    if not (Path(args.meds) / "metadata" / "codes.parquet").is_file():
-        return {}
-    table = read_meds_codes(args.meds).dropna(subset=["code", "description"])
-    return dict(zip(table["code"].astype(str), table["description"].astype(str)))
+        descriptions = dict(zip(table[args.code_col].astype(str), table[column].astype(str)))
+    return descriptions, groups
 
 
 def read_labels(path):

@@ -126,12 +126,17 @@ def add_model_option(parser, *, required=True):
     )
 
 
-def save_model(path, pipeline, *, descriptions=None, format="skops"):
-    """Write the fitted pipeline (and code descriptions) atomically."""
+def save_model(path, pipeline, *, descriptions=None, groups=None, format="skops"):
+    """Write the fitted pipeline, with code descriptions and groups, atomically."""
     path = Path(path)
     if not path.parent.exists():
         raise CommandError(f"--output {path}: the folder {path.parent} does not exist")
-    model = {"format": MODEL_FORMAT, "model": pipeline, "descriptions": dict(descriptions or {})}
+    model = {
+        "format": MODEL_FORMAT,
+        "model": pipeline,
+        "descriptions": dict(descriptions or {}),
+        "groups": dict(groups or {}),
+    }
     if format == "skops":
         try:
             import skops.io as sio
@@ -157,7 +162,11 @@ def _is_zip(path):
 
 
 def load_model(args):
-    """The fitted pipeline and code descriptions of ``--model``."""
+    """The fitted pipeline, its embedder, and the code metadata of ``--model``.
+
+    The metadata is a dict with ``"descriptions"`` and ``"groups"`` (dicts by code,
+    empty when the model file has none).
+    """
     path = Path(args.model)
     if not path.is_file():
         raise CommandError(f"--model {path}: no such file")
@@ -181,13 +190,14 @@ def load_model(args):
             "it: pass --trust-pickle only if you trust its source"
         )
     if isinstance(model, dict) and model.get("format") == MODEL_FORMAT:
-        pipeline, descriptions = model["model"], model.get("descriptions", {})
+        pipeline = model["model"]
+        metadata = {k: dict(model.get(k) or {}) for k in ("descriptions", "groups")}
     else:
-        pipeline, descriptions = model, {}
+        pipeline, metadata = model, {"descriptions": {}, "groups": {}}
     embedder = _embedder_of(pipeline)
     if embedder is None:
         raise CommandError(f"--model {path}: holds no fitted TemporalMed2VecEmbedder")
-    return pipeline, embedder, descriptions
+    return pipeline, embedder, metadata
 
 
 def _embedder_of(model):

@@ -47,7 +47,8 @@ def _table(rows, header):
 def run(args):
     if args.topn < 1:
         raise CommandError(f"--topn must be at least 1; got {args.topn}")
-    _, embedder, descriptions = load_model(args)
+    _, embedder, metadata = load_model(args)
+    descriptions = metadata["descriptions"]
     blocks = []
     for code in args.codes:
         rows = neighbour_rows(embedder, code, args.topn, descriptions)

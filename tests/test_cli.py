@@ -282,6 +282,7 @@ def events_file(tmp_path):
         (["--code-col", "concept"], "no column 'concept'.*--code-col"),
         (["--embed-dim", "0"], "--embed-dim: The 'embed_dim' parameter"),
         (["--objective", "magic"], "--objective: The 'objective' parameter"),
+        (["--learning-rate", "1e30", "--epochs", "3"], "diverged.*lower --learning-rate"),
     ],
 )
 def test_fit_errors_name_the_option(events_file, tmp_path, capsys, extra, message):

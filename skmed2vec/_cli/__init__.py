@@ -69,8 +69,13 @@ def _message(exc):
         text = str(exc.args[0])
     match = re.search(r"'(\w+)' parameter", text)
     if match and option_for(match.group(1)):
-        text = f"{option_for(match.group(1))}: {text}"
-    return text
+        return f"{option_for(match.group(1))}: {text}"
+    # Messages that advise a parameter ("lower learning_rate") name its option instead.
+    return re.sub(
+        r"\b(learning_rate|time_decay|embed_dim|min_subjects|min_frequency|epochs)\b",
+        lambda m: option_for(m.group(1)),
+        text,
+    )
 
 
 def main(argv=None):
@@ -90,7 +95,16 @@ def main(argv=None):
     except KeyboardInterrupt:
         print(f"skmed2vec {args.command}: interrupted", file=sys.stderr)
         return 130
-    except (CommandError, InvalidParameterError, ValueError, KeyError, TypeError, OSError) as exc:
+    except (
+        CommandError,
+        InvalidParameterError,
+        ValueError,
+        KeyError,
+        TypeError,
+        OSError,
+        ImportError,
+        ArithmeticError,
+    ) as exc:
         logger.debug("error details", exc_info=True)
         print(f"skmed2vec {args.command}: error: {_message(exc)}", file=sys.stderr)
         return 1

@@ -3,9 +3,10 @@ import datetime as dt
 import numpy as np
 import pandas as pd
 import pytest
-from sklearn.pipeline import make_pipeline
+from sklearn.pipeline import make_pipeline, make_union
 
 from skmed2vec import (
+    BagOfCodes,
     CodeVocabulary,
     TemporalMed2VecEmbedder,
     Timelines,
@@ -121,13 +122,13 @@ def _leakage_setup():
 def _features(events, labels, model=None):
     X, _ = events_to_timelines(events, prediction_times=labels)
     if model is None:
-        model = make_pipeline(
-            CodeVocabulary(),
-            TemporalMed2VecEmbedder(
-                embed_dim=8, epochs=1, aggregation=["recency", "mean", "max"], random_state=0
-            ),
-        ).fit(X)
-    return model.transform(X), model
+        embedder = TemporalMed2VecEmbedder(
+            embed_dim=8, epochs=1, aggregation=["recency", "mean", "max"], random_state=0
+        )
+        bag = BagOfCodes(weighting="recency", windows=[30, None])
+        model = make_pipeline(CodeVocabulary(), make_union(embedder, bag)).fit(X)
+    features = model.transform(X)
+    return (features.toarray() if hasattr(features, "toarray") else features), model
 
 
 def test_events_after_a_prediction_time_never_reach_its_row():

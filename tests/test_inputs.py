@@ -316,6 +316,14 @@ def test_prediction_times_are_never_dropped_silently(prediction_times, fragment)
         events_to_timelines(EVENTS, prediction_times=prediction_times)
 
 
+def test_integer_keys_for_string_ids_are_named_as_a_type_mismatch():
+    events = EVENTS.assign(subject_id=EVENTS["subject_id"].astype(str))
+    with pytest.raises(ValueError, match="keys are numbers while the events' subject_id"):
+        events_to_timelines(events, prediction_times=pd.Series({7: "2020-02-01"}))
+    X, ids = events_to_timelines(events, prediction_times=pd.Series({"7": "2020-02-01"}))
+    assert ids.tolist() == ["3", "7"] and np.isnan(X.prediction_times[0])
+
+
 def test_a_label_table_gives_one_sample_per_row_in_table_order():
     labels = pd.DataFrame(
         {

@@ -20,8 +20,11 @@ import numpy as np
 
 # ``../shared/tools`` beside the repository (from a git worktree, one level further up).
 TOOLS = next(
-    (p / "shared" / "tools" for p in Path(__file__).resolve().parents[1:4]
-     if (p / "shared" / "tools" / "synth_corpus.py").exists()),
+    (
+        p / "shared" / "tools"
+        for p in Path(__file__).resolve().parents[1:4]
+        if (p / "shared" / "tools" / "synth_corpus.py").exists()
+    ),
     Path(__file__).resolve().parents[2] / "shared" / "tools",
 )
 

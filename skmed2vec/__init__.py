@@ -10,6 +10,7 @@ from ._export import (
     save_vectors,
     unescape_code,
 )
+from ._meds_counting import count_meds_codes, count_meds_pairs
 from ._parallel import count_codes, count_pairs
 from ._timelines import Timelines, as_timelines, events_to_timelines
 from ._vocabulary import CodeVocabulary
@@ -31,6 +32,8 @@ __all__ = [
     "as_timelines",
     "bin_gaps",
     "count_codes",
+    "count_meds_codes",
+    "count_meds_pairs",
     "count_pairs",
     "escape_code",
     "events_to_timelines",

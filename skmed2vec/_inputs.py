@@ -23,6 +23,22 @@ _PREDICTION_COL = "prediction_time"
 
 
 # -- codes ---------------------------------------------------------------------------
+def _clean_code_column(column, where=None):
+    """:func:`_clean_codes` of a table column, once per distinct code for string columns.
+
+    A string column (e.g. read from parquet) without missing values holds
+    only strings, so cleaning its distinct values gives the same codes; for
+    3.1M events of 50,000 codes, 1 s instead of 21 s.
+    """
+    if isinstance(column.dtype, pd.StringDtype) and not column.isna().any():
+        inverse, distinct = pd.factorize(column)
+        try:
+            return _clean_codes(np.asarray(distinct, dtype=object))[inverse]
+        except ValueError:
+            pass  # an empty code: the per-event pass names its row
+    return _clean_codes(column.to_numpy(dtype=object), where)
+
+
 def _clean_codes(values, where=None):
     """Codes as stripped strings; integers become strings, other types raise."""
     codes = pd.Series(np.asarray(values, dtype=object), dtype=object)
@@ -384,7 +400,7 @@ def events_to_timelines(
             f"the first at row {first}."
         )
     days, untimed, kind = column_to_days(events[time_col], f"column {time_col!r}", where)
-    codes = _clean_codes(events[code_col].to_numpy(dtype=object), where)
+    codes = _clean_code_column(events[code_col], where)
     patient, subject_ids = pd.factorize(subjects.to_numpy(), sort=True)
     subject_ids = np.asarray(subject_ids)
 
@@ -437,7 +453,9 @@ def events_to_timelines(
             patient, days, codes = patient[keep], days[keep], codes[keep]
 
     counts = np.bincount(patient, minlength=len(subject_ids))
-    order = np.lexsort((codes, days, patient))
+    # Codes are strings by now: ranking them first sorts the same, without
+    # comparing Python strings inside the sort.
+    order = np.lexsort((pd.factorize(codes, sort=True)[0], days, patient))
     offsets = np.concatenate([[0], np.cumsum(counts)])
     X = Timelines(
         codes[order],

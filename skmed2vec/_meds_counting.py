@@ -1,0 +1,181 @@
+"""Counting a MEDS folder where its shards are: one task per parquet shard, results merged."""
+
+from numbers import Integral, Real
+from pathlib import Path
+
+from sklearn.utils._param_validation import HasMethods, Interval, StrOptions, validate_params
+
+from ._parallel import count_codes, count_pairs, merge_streaming, run_chunks
+
+__all__ = ["count_meds_codes", "count_meds_pairs", "meds_shards"]
+
+_COLUMNS = ["subject_id", "time", "code"]
+_PATH = [str, Path]
+
+
+def meds_shards(root):
+    """The parquet shards of a MEDS folder (``data/**/*.parquet``), sorted.
+
+    Raises
+    ------
+    FileNotFoundError
+        If ``root`` has no ``data/`` folder or it holds no shard.
+    """
+    data = Path(root) / "data"
+    if not data.is_dir():
+        raise FileNotFoundError(
+            f"no data/ folder in {root}: pass the root folder of a MEDS dataset "
+            "(data/**/*.parquet)."
+        )
+    files = sorted(data.rglob("*.parquet"))
+    if not files:
+        raise FileNotFoundError(f"no parquet shard under {data}.")
+    return files
+
+
+def read_shard(path, static_events="first"):
+    """Timelines of one MEDS shard (its subjects, all their events)."""
+    import pyarrow.parquet as pq
+
+    from ._inputs import events_to_timelines
+
+    names = pq.read_schema(path).names
+    missing = [c for c in _COLUMNS if c not in names]
+    if missing:
+        raise ValueError(
+            f"{path} has no {missing[0]!r} column, which MEDS requires; its columns are {names}."
+        )
+    events = pq.read_table(path, columns=_COLUMNS).to_pandas()
+    return events_to_timelines(events, static_events=static_events)[0]
+
+
+def _shard_codes(path, vocabulary, static_events):
+    return count_codes(read_shard(path, static_events), vocabulary=vocabulary)
+
+
+def _shard_pairs(path, vocabulary, static_events, window, time_decay, max_gap, chunk_events):
+    X = vocabulary.transform(read_shard(path, static_events))
+    return count_pairs(
+        X, window=window, time_decay=time_decay, max_gap=max_gap, chunk_events=chunk_events
+    )
+
+
+@validate_params(
+    {
+        "root": _PATH,
+        "vocabulary": [None, HasMethods(["fit_counts"])],
+        "static_events": [StrOptions({"first", "drop", "error"})],
+        "n_jobs": [Integral, None],
+    },
+    prefer_skip_nested_validation=True,
+)
+def count_meds_codes(root, *, vocabulary=None, static_events="first", n_jobs=None):
+    """Count the codes of each shard of a MEDS folder on a worker, and add the counts up.
+
+    Each task receives a shard's path, not its data, and returns its
+    :class:`~skmed2vec.CodeCounts`; the results are merged as they arrive, so
+    the caller holds the merged counts and never the events. Under
+    ``joblib.parallel_backend("dask")`` the tasks run on the cluster's
+    workers, which must see the folder at the same path.
+
+    Parameters
+    ----------
+    root : str or path-like
+        MEDS folder (``data/**/*.parquet`` with ``subject_id``, ``time``,
+        ``code``); MEDS keeps each subject in one shard.
+    vocabulary : CodeVocabulary, default=None
+        Its ``system`` and ``grouping`` normalise the codes.
+    static_events : {"first", "drop", "error"}, default="first"
+        Rows without a time, as :func:`~skmed2vec.events_to_timelines` treats them.
+    n_jobs : int, default=None
+        Shards counted in parallel through joblib.
+
+    Returns
+    -------
+    CodeCounts
+        Equal to :func:`~skmed2vec.count_codes` of the whole folder read at once.
+    """
+    from ._vocabulary import CodeVocabulary
+
+    vocabulary = CodeVocabulary() if vocabulary is None else vocabulary
+    tasks = [(path, vocabulary, static_events) for path in meds_shards(root)]
+    return merge_streaming(run_chunks(_shard_codes, tasks, n_jobs), lambda a, b: a + b)
+
+
+@validate_params(
+    {
+        "root": _PATH,
+        "vocabulary": [HasMethods(["fit_counts"])],
+        "window": [Interval(Integral, 1, None, closed="left")],
+        "time_decay": [Interval(Real, 0, None, closed="left"), None],
+        "max_gap": [Interval(Real, 0, None, closed="left"), None],
+        "static_events": [StrOptions({"first", "drop", "error"})],
+        "n_jobs": [Integral, None],
+        "chunk_events": [Interval(Integral, 1, None, closed="left")],
+    },
+    prefer_skip_nested_validation=True,
+)
+def count_meds_pairs(
+    root,
+    vocabulary,
+    *,
+    window=5,
+    time_decay=0.01,
+    max_gap=None,
+    static_events="first",
+    n_jobs=None,
+    chunk_events=500_000,
+):
+    """Sum the pair weights of each shard of a MEDS folder on a worker, and add them up.
+
+    Each task receives a shard's path, encodes the shard with the fitted
+    ``vocabulary`` and returns its :class:`~skmed2vec.PairCounts`; the caller
+    merges them as they arrive and holds only the merged totals.
+    :meth:`TemporalMed2VecEmbedder.fit_counts` trains from the result and
+    gives the vectors :meth:`TemporalMed2VecEmbedder.fit` gives on the whole
+    folder read at once.
+
+    Parameters
+    ----------
+    root : str or path-like
+        MEDS folder.
+    vocabulary : CodeVocabulary
+        Fitted, e.g. with ``fit_counts(count_meds_codes(root, ...))``.
+    window, time_decay, max_gap : see :func:`~skmed2vec.count_pairs`
+    static_events : {"first", "drop", "error"}, default="first"
+    n_jobs : int, default=None
+        Shards counted in parallel through joblib.
+    chunk_events : int, default=500_000
+        Events whose pairs are generated at once within a shard.
+
+    Returns
+    -------
+    PairCounts
+
+    Examples
+    --------
+    >>> import tempfile
+    >>> from pathlib import Path
+    >>> from skmed2vec import (CodeVocabulary, TemporalMed2VecEmbedder, count_meds_codes,
+    ...                        count_meds_pairs)
+    >>> from skmed2vec.datasets import make_cohort
+    >>> root = Path(tempfile.mkdtemp())
+    >>> (root / "data").mkdir()
+    >>> events = make_cohort(60, random_state=0).events
+    >>> for i, part in enumerate([events[events.subject_id < 30], events[events.subject_id >= 30]]):
+    ...     part.to_parquet(root / "data" / f"{i}.parquet")
+    >>> vocabulary = CodeVocabulary(min_subjects=2).fit_counts(count_meds_codes(root))
+    >>> embedder = TemporalMed2VecEmbedder(embed_dim=8, epochs=1, random_state=0)
+    >>> embedder.fit_counts(count_meds_pairs(root, vocabulary)).code_vectors_.shape[1]
+    8
+    """
+    if not hasattr(vocabulary, "vocabulary_"):
+        raise ValueError(
+            "vocabulary must be fitted (e.g. vocabulary.fit_counts(count_meds_codes(root))) "
+            "before the pairs are counted."
+        )
+    tasks = [
+        (path, vocabulary, static_events, window, time_decay, max_gap, chunk_events)
+        for path in meds_shards(root)
+    ]
+    return merge_streaming(run_chunks(_shard_pairs, tasks, n_jobs), lambda a, b: a + b)

@@ -1,0 +1,80 @@
+"""Counting a MEDS folder shard by shard: the same counts and vectors as reading it whole."""
+
+import numpy as np
+import pytest
+
+pytest.importorskip("pyarrow")
+
+from skmed2vec import (  # noqa: E402
+    CodeVocabulary,
+    TemporalMed2VecEmbedder,
+    count_codes,
+    count_meds_codes,
+    count_meds_pairs,
+    events_to_timelines,
+    read_meds,
+)
+from skmed2vec.datasets import make_cohort  # noqa: E402
+
+
+@pytest.fixture(scope="module")
+def meds_root(tmp_path_factory):
+    root = tmp_path_factory.mktemp("meds")
+    (root / "data" / "train").mkdir(parents=True)
+    events = make_cohort(240, random_state=3).events
+    subjects = np.sort(events["subject_id"].unique())
+    for i, part in enumerate(np.array_split(subjects, 4)):
+        shard = events[events["subject_id"].isin(part)]
+        shard.to_parquet(root / "data" / "train" / f"{i}.parquet", index=False)
+    return root
+
+
+def test_shard_counts_match_the_whole_folder(meds_root):
+    X, _ = events_to_timelines(read_meds(meds_root))
+    vocabulary = CodeVocabulary(min_subjects=2, grouping="icd10_category")
+    counts = count_meds_codes(meds_root, vocabulary=vocabulary, n_jobs=2)
+    assert counts == count_codes(X, vocabulary=vocabulary)
+    vocabulary.fit_counts(counts)
+    reference = CodeVocabulary(min_subjects=2, grouping="icd10_category").fit(X)
+    np.testing.assert_array_equal(vocabulary.codes_, reference.codes_)
+
+    pairs = count_meds_pairs(meds_root, vocabulary, window=4, time_decay=0.02, n_jobs=2)
+    embedder = TemporalMed2VecEmbedder(embed_dim=8, window=4, time_decay=0.02, epochs=2)
+    embedder.set_params(random_state=0)
+    from_shards = embedder.fit_counts(pairs).code_vectors_.copy()
+    whole = embedder.fit(vocabulary.transform(X)).code_vectors_
+    np.testing.assert_array_equal(from_shards, whole)
+    assert pairs.n_subjects == len(X)
+
+
+def test_meds_counting_errors(meds_root, tmp_path):
+    with pytest.raises(ValueError, match="must be fitted"):
+        count_meds_pairs(meds_root, CodeVocabulary())
+    with pytest.raises(FileNotFoundError, match="no data/ folder"):
+        count_meds_codes(tmp_path)
+    (tmp_path / "data").mkdir()
+    with pytest.raises(FileNotFoundError, match="no parquet shard"):
+        count_meds_codes(tmp_path)
+
+
+def test_string_columns_clean_each_distinct_code_once():
+    import pandas as pd
+
+    events = pd.DataFrame(
+        {
+            "subject_id": [2, 1, 1, 2, 1],
+            "time": pd.to_datetime(
+                ["2020-01-02", "2020-01-01", "2020-01-01", "2020-01-02", "2020-03-01"]
+            ),
+            "code": [" I10", "E11.9 ", "A01", "I10", "B02"],
+        }
+    )
+    fast, _ = events_to_timelines(events.astype({"code": "string"}))
+    slow, _ = events_to_timelines(events.astype({"code": object}))
+    np.testing.assert_array_equal(fast.codes, slow.codes)
+    np.testing.assert_array_equal(fast.times, slow.times)
+    assert fast.codes.tolist() == ["A01", "E11.9", "B02", "I10", "I10"]
+    with pytest.raises(ValueError, match="empty strings.*at row 1"):
+        events_to_timelines(
+            events.assign(code=["I10", " ", "A", "B", "C"]).astype({"code": "string"})
+        )

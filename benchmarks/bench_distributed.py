@@ -82,6 +82,13 @@ def client_peak_mb():
     return round(resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024)
 
 
+def cpu_seconds():
+    """CPU time of this process and its ended children: on a shared machine, the
+    work done, where the wall time also counts the waits for a core."""
+    usage = [resource.getrusage(who) for who in (resource.RUSAGE_SELF, resource.RUSAGE_CHILDREN)]
+    return sum(u.ru_utime + u.ru_stime for u in usage)
+
+
 def phase_sharded(args):
     from skmed2vec import (
         CodeVocabulary,
@@ -130,9 +137,10 @@ def phase_sharded(args):
         out["merge_seconds"] = time.perf_counter() - t
         del parts
         out["distinct_unordered_pairs"] = int(total.keys.size)
-        t = time.perf_counter()
+        t, cpu = time.perf_counter(), cpu_seconds()
         embedder.fit_counts(total)
         out["train_seconds"] = time.perf_counter() - t
+        out["train_cpu_seconds"] = cpu_seconds() - cpu
         out["training_rows"] = 2 * int(total.keys.size)  # at most; self pairs once
         out["loss_curve"] = embedder.loss_curve_
         out["end_to_end_seconds"] = time.perf_counter() - start
@@ -161,11 +169,13 @@ def phase_in_memory(args):
     encoded = CodeVocabulary(min_subjects=args.min_subjects).fit_transform(X)
     del X
     out["vocabulary_seconds"] = time.perf_counter() - t
-    t = time.perf_counter()
+    t, cpu = time.perf_counter(), cpu_seconds()
     TemporalMed2VecEmbedder(embed_dim=args.dim, epochs=args.epochs, random_state=0).fit(encoded)
     out["fit_seconds"] = time.perf_counter() - t
+    out["fit_cpu_seconds"] = cpu_seconds() - cpu
     out["end_to_end_seconds"] = time.perf_counter() - start
     out["peak_rss_mb"] = client_peak_mb()
+    out["cpu_seconds"] = cpu_seconds()
     return out
 
 
@@ -186,7 +196,7 @@ def phase_gensim(args):
         bounds = np.flatnonzero(np.diff(table["subject_id"].to_numpy())) + 1
         sentences.extend(part.tolist() for part in np.split(codes, bounds))
     out["read_seconds"] = time.perf_counter() - start
-    t = time.perf_counter()
+    t, cpu = time.perf_counter(), cpu_seconds()
     Word2Vec(
         sentences,
         vector_size=args.dim,
@@ -199,9 +209,11 @@ def phase_gensim(args):
         seed=0,
     )
     out["train_seconds"] = time.perf_counter() - t
+    out["train_cpu_seconds"] = cpu_seconds() - cpu
     out["end_to_end_seconds"] = time.perf_counter() - start
     out["events"] = sum(len(s) for s in sentences)
     out["peak_rss_mb"] = client_peak_mb()
+    out["cpu_seconds"] = cpu_seconds()
     return out
 
 
@@ -243,6 +255,7 @@ def main():
             results[phase] = {"error": done.stderr.strip().splitlines()[-1:]}
         else:
             results[phase] = json.loads(done.stdout.strip().splitlines()[-1])
+        results[phase]["load_average"] = os.getloadavg()
         print(json.dumps(results[phase]), flush=True)
         write_results(args.out, results)
 

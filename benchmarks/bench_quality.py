@@ -22,7 +22,18 @@ raised to 0.75, then TruncatedSVD (vectors ``U * sqrt(S)``). Medians over
 the seeds; the 95% intervals are bootstraps over the query codes (P@10) and
 the pairs (R@10) of the median run.
 
-Run: ``python benchmarks/bench_quality.py [--seeds 0 1 2] [--epochs 5 10]``.
+gensim runs twice at each number of epochs: at its defaults (``sample=1e-3``
+downsamples frequent codes) and with ``sample=0``. skmed2vec is compared with
+both, paired: P@10 over the query codes (``NeighbourPrecisionResult.difference``)
+and R@10 over the indication pairs (bootstrap of the per-pair hit differences),
+per seed.
+
+Data: ``../shared/data/synthea-ohio-10k`` (the Synthea Ohio extract) and
+``../shared/data/synthea-modules`` (Synthea's module map), shipped beside the
+repository (their ``SOURCE.md`` says where they come from); ``--data`` points
+at another folder holding both.
+
+Run: ``python benchmarks/bench_quality.py [--seeds 0 1 2] [--epochs 5 10] [--data PATH]``.
 """
 
 import argparse
@@ -69,11 +80,12 @@ def ppmi_svd(encoded, *, time_decay, dim, seed, window=WINDOW, smoothing=0.75):
 
 def main():
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument(
+        "--data", type=Path, default=SHARED_DATA, help="folder holding the two Synthea folders"
+    )
     parser.add_argument("--seeds", type=int, nargs="+", default=[0, 1, 2])
     parser.add_argument("--epochs", type=int, nargs="+", default=[5, 10])
-    parser.add_argument(
-        "--decays", type=float, nargs="+", default=[0.0, 0.001, 0.003, 0.01]
-    )
+    parser.add_argument("--decays", type=float, nargs="+", default=[0.0, 0.001, 0.003, 0.01])
     args = parser.parse_args()
 
     from gensim.models import Word2Vec
@@ -87,10 +99,11 @@ def main():
     )
     from skmed2vec.evaluation import neighbour_precision, recall_at_k
 
-    events = load_synthea_events(SYNTHEA)
+    synthea, module_map = args.data / SYNTHEA.name, args.data / MODULES.name
+    events = load_synthea_events(synthea)
     X, _ = events_to_timelines(events)
-    modules = load_synthea_modules(MODULES)
-    indications = load_synthea_indications(SYNTHEA)[["drug", "indication"]]
+    modules = load_synthea_modules(module_map)
+    indications = load_synthea_indications(synthea)[["drug", "indication"]]
     encoded = CodeVocabulary().fit_transform(X).up_to_prediction()
     codes = np.asarray(encoded.code_names)
     counts = np.bincount(encoded.codes, minlength=len(codes))
@@ -119,7 +132,12 @@ def main():
     def chosen_by_score(epochs):
         search = GridSearchCV(
             TemporalMed2VecEmbedder(
-                embed_dim=DIM, window=WINDOW, negative=NEGATIVE, epochs=epochs, random_state=0
+                embed_dim=DIM,
+                window=WINDOW,
+                negative=NEGATIVE,
+                epochs=epochs,
+                random_state=0,
+                recency_decay=None,  # the rows the score builds decay like the pairs
             ),
             {"time_decay": args.decays},
             cv=KFold(3, shuffle=True, random_state=0),
@@ -128,11 +146,11 @@ def main():
         print(f"{epochs} epochs: score picks time_decay={decay}", flush=True)
         return decay
 
-    def gensim(epochs):
+    def gensim(epochs, **options):
         def fit(seed):
             return Word2Vec(
                 sentences, vector_size=DIM, window=WINDOW, negative=NEGATIVE, sg=1, workers=2,
-                min_count=1, epochs=epochs, seed=seed,
+                min_count=1, epochs=epochs, seed=seed, **options,
             )  # fmt: skip
 
         return fit
@@ -153,10 +171,12 @@ def main():
         for decay in args.decays:
             methods[f"skmed2vec, {epochs} ep, time_decay={decay}"] = skmed2vec(decay, epochs)
         methods[f"gensim Word2Vec, {epochs} ep"] = gensim(epochs)
+        methods[f"gensim Word2Vec sample=0, {epochs} ep"] = gensim(epochs, sample=0)
     methods["PPMI + SVD (time_decay=0.01)"] = ppmi(0.01)
     methods["PPMI + SVD (no decay)"] = ppmi(0.0)
     runs = {name: [] for name in methods}
     neighbours = {}  # (method, seed) -> NeighbourPrecisionResult, for paired differences
+    hits = {}  # (method, seed) -> per-pair recall hits, same pairs for every method
     for seed in args.seeds:
         for name, fit in methods.items():
             start = time.perf_counter()
@@ -165,6 +185,7 @@ def main():
             np_result = neighbour_precision(model, modules, k=10)
             neighbours[name, seed] = np_result
             recall = recall_at_k(model, indications, k=10)
+            hits[name, seed] = recall.hits
             runs[name].append(
                 {
                     "seed": seed,
@@ -184,6 +205,7 @@ def main():
                 f"R@10 {recall.recall:.3f} ({recall.n_pairs} pairs), {seconds:.1f}s",
                 flush=True,
             )
+
     def value_range(results, key):
         return f"{min(r[key] for r in results):.3f}-{max(r[key] for r in results):.3f}"
 
@@ -260,9 +282,71 @@ def main():
             ],
         )
     )
-    write_results(
-        "bench_quality", {"corpus": corpus, "summary": rows, "paired": paired, "runs": runs}
+    # Against gensim at equal epochs, paired over query codes (P@10) and pairs (R@10).
+    against = []
+    for epochs in args.epochs:
+        ours = [f"skmed2vec, {epochs} ep, time_decay={d}" for d in args.decays]
+        theirs = [f"gensim Word2Vec, {epochs} ep", f"gensim Word2Vec sample=0, {epochs} ep"]
+        for name in ours:
+            for other in theirs:
+                p_diffs = [neighbours[name, s].difference(neighbours[other, s]) for s in args.seeds]
+                r_diffs = [
+                    paired_mean(hits[name, s].astype(float) - hits[other, s].astype(float))
+                    for s in args.seeds
+                ]
+                p_mid = sorted(p_diffs)[len(p_diffs) // 2]
+                r_mid = sorted(r_diffs)[len(r_diffs) // 2]
+                against.append(
+                    {
+                        "comparison": f"{name.split(', ', 1)[1]} - {other}",
+                        "precision_difference": median([d for d, _ in p_diffs]),
+                        "precision_ci": f"[{p_mid[1][0]:+.3f}, {p_mid[1][1]:+.3f}]",
+                        "precision_above": sum(low > 0 for _, (low, _h) in p_diffs),
+                        "precision_below": sum(high < 0 for _, (_l, high) in p_diffs),
+                        "recall_difference": median([d for d, _ in r_diffs]),
+                        "recall_ci": f"[{r_mid[1][0]:+.3f}, {r_mid[1][1]:+.3f}]",
+                        "recall_above": sum(low > 0 for _, (low, _h) in r_diffs),
+                        "recall_below": sum(high < 0 for _, (_l, high) in r_diffs),
+                    }
+                )
+    print()
+    print("Against gensim, paired: P@10 over query codes, R@10 over indication pairs")
+    print(
+        table(
+            against,
+            [
+                ("comparison", "skmed2vec - gensim", ""),
+                ("precision_difference", "P@10 diff", "+.3f"),
+                ("precision_ci", "95% CI (median seed)", ""),
+                ("precision_above", "seeds CI > 0", ""),
+                ("precision_below", "seeds CI < 0", ""),
+                ("recall_difference", "R@10 diff", "+.3f"),
+                ("recall_ci", "95% CI (median seed)", ""),
+                ("recall_above", "seeds CI > 0", ""),
+                ("recall_below", "seeds CI < 0", ""),
+            ],
+        )
     )
+    write_results(
+        "bench_quality",
+        {
+            "corpus": corpus,
+            "summary": rows,
+            "paired": paired,
+            "against_gensim": against,
+            "runs": runs,
+        },
+    )
+
+
+def paired_mean(differences, n_bootstrap=1000, seed=0):
+    """Mean of paired differences and its 95% percentile bootstrap interval."""
+    differences = np.asarray(differences, dtype=float)
+    rng = np.random.default_rng(seed)
+    draws = rng.integers(0, differences.size, (n_bootstrap, differences.size))
+    means = differences[draws].mean(axis=1)
+    low, high = np.quantile(means, [0.025, 0.975])
+    return float(differences.mean()), (float(low), float(high))
 
 
 if __name__ == "__main__":

@@ -37,6 +37,12 @@ from sklearn.pipeline import make_pipeline
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 from _common import median, table, write_results  # noqa: E402
 
+
+def tied(time_decay):
+    """One decay for the pairs and the recency-weighted mean (the only block)."""
+    return dict(time_decay=time_decay, recency_decay=None, aggregation="recency")
+
+
 GRID = [0.0, 0.001, 0.003, 0.01, 0.03, 0.1, 0.3, 1.0, 3.0]
 DIM = 64
 K = 5  # make_cohort's codes_per_group - 1: a query's same-group codes
@@ -94,7 +100,7 @@ def main():
     def skmed2vec(time_decay, seed):
         return make_pipeline(
             CodeVocabulary(min_subjects=5),
-            TemporalMed2VecEmbedder(embed_dim=DIM, time_decay=time_decay, random_state=seed),
+            TemporalMed2VecEmbedder(embed_dim=DIM, random_state=seed, **tied(time_decay)),
             LogisticRegression(max_iter=2000),
         )
 
@@ -112,6 +118,7 @@ def main():
     }
     candidates += [(name, bag) for name, bag in bags.items()]
     candidates += [("gensim mean vectors + LR", "gensim")]
+    candidates += [("TemporalMed2VecEmbedder() defaults (dim 128)", "defaults")]
     runs = {name: [] for name, _ in candidates}
     neighbours = {}  # (name, seed) -> NeighbourPrecisionResult, for paired differences
     for seed in range(args.repeats):
@@ -120,6 +127,13 @@ def main():
             if isinstance(what, BagOfCodes):
                 estimator = make_pipeline(
                     CodeVocabulary(min_subjects=5), what, LogisticRegression(max_iter=2000)
+                )
+                data, precision = X, None
+            elif what == "defaults":
+                estimator = make_pipeline(
+                    CodeVocabulary(min_subjects=5),
+                    TemporalMed2VecEmbedder(random_state=seed),
+                    LogisticRegression(max_iter=2000),
                 )
                 data, precision = X, None
             elif what == "gensim":
@@ -131,9 +145,7 @@ def main():
                 precision = neighbour_precision(vectors, cohort.groups, k=K)
             else:
                 estimator, data = skmed2vec(what, seed), X
-                embedder = TemporalMed2VecEmbedder(
-                    embed_dim=DIM, time_decay=what, random_state=seed
-                )
+                embedder = TemporalMed2VecEmbedder(embed_dim=DIM, random_state=seed, **tied(what))
                 precision = neighbour_precision(embedder.fit(X), cohort.groups, k=K)
             if precision is not None:
                 neighbours[name, seed] = precision
@@ -186,7 +198,9 @@ def main():
     search = GridSearchCV(
         make_pipeline(
             CodeVocabulary(min_subjects=5),
-            TemporalMed2VecEmbedder(embed_dim=DIM, random_state=0),
+            TemporalMed2VecEmbedder(
+                embed_dim=DIM, random_state=0, recency_decay=None, aggregation="recency"
+            ),
         ),
         {"temporalmed2vecembedder__time_decay": GRID},
         cv=KFold(3, shuffle=True, random_state=0),

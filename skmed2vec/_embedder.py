@@ -29,18 +29,20 @@ class TemporalMed2VecEmbedder(TimelineEstimatorMixin, TransformerMixin, BaseEsti
     timeline: events at most ``window`` positions apart form context pairs,
     and a pair ``dt`` days apart counts ``exp(-time_decay * dt)``.
     ``transform`` turns each patient into one row: by default the mean of
-    its code vectors weighted by recency.
+    its code vectors weighted by recency (``exp(-recency_decay * age)``)
+    next to their plain mean.
 
     Parameters
     ----------
     embed_dim : int, default=128
         Length of each code vector.
-    time_decay : float, default=0.01
-        Decay per day of the pair weights (and of the recency weights unless
-        ``recency_decay`` is set); 0 turns decay off.
-    recency_decay : float, default=None
+    time_decay : float, default=0.0
+        Decay per day of the pair weights (and of the recency weights when
+        ``recency_decay=None``); 0 turns the pair decay off.
+    recency_decay : float or None, default=0.01
         Decay per day of the ``"recency"`` weights of ``transform`` (and of
-        the rows ``score`` builds); None uses ``time_decay``.
+        the rows ``score`` builds); None uses ``time_decay``, one decay for
+        both.
     window : int, default=5
         Events on each side of an event that count as its context.
     max_gap : float, default=None
@@ -58,8 +60,11 @@ class TemporalMed2VecEmbedder(TimelineEstimatorMixin, TransformerMixin, BaseEsti
         ``"negative_sampling"`` scores each distinct (target, context) pair,
         weighted by its summed temporal weight, against shared negatives.
         ``"softmax"`` normalises over each event's own window only; nothing
-        in it pushes unrelated codes apart.
-    aggregation : {"recency", "mean", "max"} or list of them, default="recency"
+        in it pushes unrelated codes apart, and with ``time_decay=0`` every
+        context of a window weighs the same, so it learns nothing: use it
+        with a decay.
+    aggregation : {"recency", "mean", "max"} or list of them, \
+            default=("recency", "mean")
         How ``transform`` combines a patient's code vectors; a list
         concatenates the blocks in order.
     chunk_events : int, default=500_000
@@ -136,7 +141,7 @@ class TemporalMed2VecEmbedder(TimelineEstimatorMixin, TransformerMixin, BaseEsti
     >>> X = [[(0, "E11.9"), (2, "I10"), (30, "J45")], [(0, "E11.9"), (1, "I10")]] * 20
     >>> emb = TemporalMed2VecEmbedder(embed_dim=8, epochs=2, random_state=0).fit(X)
     >>> emb.transform(X).shape
-    (40, 8)
+    (40, 16)
     >>> sorted(emb.codes_.tolist())
     ['<UNK>', 'E11.9', 'I10', 'J45']
     """
@@ -166,8 +171,8 @@ class TemporalMed2VecEmbedder(TimelineEstimatorMixin, TransformerMixin, BaseEsti
         self,
         *,
         embed_dim=128,
-        time_decay=0.01,
-        recency_decay=None,
+        time_decay=0.0,
+        recency_decay=0.01,
         window=5,
         max_gap=None,
         negative=5,
@@ -175,7 +180,7 @@ class TemporalMed2VecEmbedder(TimelineEstimatorMixin, TransformerMixin, BaseEsti
         batch_size=1024,
         learning_rate=0.2,
         objective="negative_sampling",
-        aggregation="recency",
+        aggregation=("recency", "mean"),
         chunk_events=500_000,
         initial_vectors=None,
         device="cpu",

@@ -157,7 +157,7 @@ def counts_from_groups(groups, events, subjects, n_subjects, vocabulary):
     prefer_skip_nested_validation=True,
 )
 def count_pairs(
-    X, *, window=5, time_decay=0.01, max_gap=None, n_jobs=None, chunk_events=_CHUNK_EVENTS
+    X, *, window=5, time_decay=0.0, max_gap=None, n_jobs=None, chunk_events=_CHUNK_EVENTS
 ):
     """Sum the time weights of code pairs: the embedder's second pass.
 
@@ -172,7 +172,7 @@ def count_pairs(
         Encoded timelines (the output of a fitted :class:`CodeVocabulary`);
         events after a patient's prediction time are not counted.
     window : int, default=5
-    time_decay : float or None, default=0.01
+    time_decay : float or None, default=0.0
         The decay of the weights, or None to keep counts per time-gap bin
         (the weights for any decay then come from the same counts).
     max_gap : float, default=None

@@ -119,9 +119,7 @@ def next_codes_auc(code_vectors, context_vectors, code_counts, X, recency_decay,
     known[0] = False
     anchors, patient = _anchors(X, horizon, rng)
     if anchors.size == 0:
-        raise ValueError(
-            f"X has no event followed by another within {horizon:g} days to score."
-        )
+        raise ValueError(f"X has no event followed by another within {horizon:g} days to score.")
     positive, keys = _following_code(X, anchors, patient, horizon, known, rng)
     valid = positive >= 0
     if not valid.any():

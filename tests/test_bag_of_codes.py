@@ -134,9 +134,9 @@ def test_feature_union_with_the_embedder():
     )
     out = union.fit_transform(cohort.X)
     n_codes = len(union[0].codes_)
-    assert sp.issparse(out) and out.shape == (200, 2 * n_codes + 8)
+    assert sp.issparse(out) and out.shape == (200, 2 * n_codes + 16)
     names = union[1].get_feature_names_out()
-    assert names[0] == "bag__recency_365d_<UNK>" and names[-1] == "emb__recency_7"
+    assert names[0] == "bag__recency_365d_<UNK>" and names[-1] == "emb__mean_7"
 
 
 def test_grid_search_over_the_weighting():

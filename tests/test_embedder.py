@@ -37,11 +37,11 @@ def test_planted_groups_are_neighbours(fitted, cohort):
 
 def test_transform_shape_dtype_and_names(fitted, cohort):
     Z = fitted.transform(cohort.X)
-    assert Z.shape == (len(cohort.X), 16)
+    assert Z.shape == (len(cohort.X), 32)  # default: recency and mean blocks
     assert Z.dtype == np.float32
     assert np.isfinite(Z).all()
     names = fitted.get_feature_names_out()
-    assert names.tolist() == [f"recency_{k}" for k in range(16)]
+    assert names.tolist() == [f"{a}_{k}" for a in ("recency", "mean") for k in range(16)]
 
 
 def day(n):
@@ -52,8 +52,9 @@ def test_recency_row_is_time_weighted_mean(fitted):
     X = [[(day(0), "E11.0"), (day(10), "I50.0"), (day(20), "E11.0")]]
     row = fitted.transform(as_timelines(X, prediction_times=[day(30)]))[0]
     v = fitted.code_vectors_[[fitted.vocabulary_[c] for c in ("E11.0", "I50.0", "E11.0")]]
-    w = np.exp(-fitted.time_decay * (30.0 - np.array([0.0, 10.0, 20.0])))
-    np.testing.assert_allclose(row, (w[:, None] * v).sum(0) / w.sum(), rtol=1e-5)
+    w = np.exp(-fitted.recency_decay * (30.0 - np.array([0.0, 10.0, 20.0])))
+    np.testing.assert_allclose(row[:16], (w[:, None] * v).sum(0) / w.sum(), rtol=1e-5)
+    np.testing.assert_allclose(row[16:], v.mean(0), rtol=1e-5)
 
 
 @pytest.mark.parametrize(
@@ -104,7 +105,13 @@ def test_time_decay_helps_on_planted_cohort(cohort):
     def auc(decay):
         pipe = make_pipeline(
             CodeVocabulary(),
-            TemporalMed2VecEmbedder(embed_dim=16, time_decay=decay, random_state=0),
+            TemporalMed2VecEmbedder(
+                embed_dim=16,
+                time_decay=decay,
+                recency_decay=None,
+                aggregation="recency",
+                random_state=0,
+            ),
             LogisticRegression(max_iter=1000),
         )
         return cross_val_score(pipe, cohort.X, cohort.y, cv=3, scoring="roc_auc").mean()

@@ -190,7 +190,7 @@ def test_fit_streams_chunks_when_pairs_exceed_the_cache(monkeypatch):
 
     cohort = make_cohort(600, n_groups=30, codes_per_group=10, random_state=0)
     train, test = cohort.X[np.arange(450)], cohort.X[np.arange(450, 600)]
-    params = dict(embed_dim=16, epochs=3, chunk_events=2000, random_state=0)
+    params = dict(embed_dim=16, time_decay=0.01, epochs=3, chunk_events=2000, random_state=0)
     cached = TemporalMed2VecEmbedder(**params).fit(train)
     one_chunk = TemporalMed2VecEmbedder(**{**params, "chunk_events": 10**6}).fit(train)
     # fit sums pair weights as integers: the chunk size changes nothing.

@@ -308,7 +308,7 @@ def test_fit_interrupted_after_an_epoch_keeps_a_consistent_model(data, monkeypat
     assert model.codes_.tolist() == model.code_vocabulary_.codes_.tolist()
     assert model.code_vectors_.shape == (len(model.codes_), 8)
     features = model.transform(data.X)
-    assert features.shape == (len(data.X), 8) and np.isfinite(features).all()
+    assert features.shape == (len(data.X), 16) and np.isfinite(features).all()
 
 
 def test_fit_interrupted_in_the_first_epoch_stays_unfitted(data, monkeypatch):

@@ -14,7 +14,8 @@ from skmed2vec.datasets import make_cohort
 from skmed2vec.plotting import CodeMapDisplay, NeighbourPrecisionDisplay
 
 cohort = make_cohort(800, random_state=0)
-embedder = TemporalMed2VecEmbedder(embed_dim=32, epochs=5, random_state=0).fit(cohort.X)
+embedder = TemporalMed2VecEmbedder(embed_dim=32, epochs=5, time_decay=0.01, random_state=0)
+embedder.fit(cohort.X)
 
 # %%
 # Two dimensions by PCA, one colour per disease group; background codes are grey.

@@ -4,7 +4,8 @@ Tuning time decay
 
 The planted cohort's outcome depends on recent history, so patient vectors that weight
 recent events more (``time_decay > 0``) should predict it better than plain averages
-(``time_decay=0``). ``GridSearchCV`` tunes ``time_decay`` and ``embed_dim`` of a
+(``time_decay=0``); ``recency_decay=None`` makes one decay weight both the training
+pairs and the patient rows. ``GridSearchCV`` tunes ``time_decay`` and ``embed_dim`` of a
 ``CodeVocabulary -> TemporalMed2VecEmbedder -> LogisticRegression`` pipeline, and
 :class:`~skmed2vec.plotting.TuningCurveDisplay` draws the cross-validated AUROC of every
 candidate, the chosen one starred.
@@ -22,7 +23,7 @@ from skmed2vec.plotting import TuningCurveDisplay
 cohort = make_cohort(800, random_state=0)
 pipe = make_pipeline(
     CodeVocabulary(min_subjects=5),
-    TemporalMed2VecEmbedder(epochs=3, random_state=0),
+    TemporalMed2VecEmbedder(epochs=3, recency_decay=None, aggregation="recency", random_state=0),
     LogisticRegression(max_iter=1000),
 )
 grid = {

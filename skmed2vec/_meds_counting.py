@@ -120,7 +120,7 @@ def count_meds_pairs(
     vocabulary,
     *,
     window=5,
-    time_decay=0.01,
+    time_decay=0.0,
     max_gap=None,
     static_events="first",
     n_jobs=None,

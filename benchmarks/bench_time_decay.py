@@ -12,7 +12,10 @@ of ``time_decay`` (0 turns decay off, both in the pair weights and in the
 recency-weighted patient mean), bags of codes (``BagOfCodes`` + LR: binary,
 counts, recency-weighted at each decay of the grid up to 0.1, and binary and
 counts over the windows last 30 / 365 days / all) on the same folds, and
-gensim Word2Vec mean vectors + LR. The decay the label-free ``score`` picks
+gensim Word2Vec mean vectors + LR, and ``TemporalMed2VecEmbedder()`` at its
+defaults (dim 128). The decay grid uses one decay for the pairs and the
+recency-weighted mean (``recency_decay=None``, ``aggregation="recency"``).
+The decay the label-free ``score`` picks
 (GridSearchCV over the grid, 3 folds over patients, no label seen) is
 compared with the one the AUROC picks. Neighbour
 precision@5 against the planted disease groups (each code has 5 same-group

@@ -3,9 +3,8 @@
 import sys
 
 from ._cli import main
-from ._cli._demo import bag_of_codes_documents
 
-__all__ = ["bag_of_codes_documents", "main"]
+__all__ = ["main"]
 
 if __name__ == "__main__":
     sys.exit(main())

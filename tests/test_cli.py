@@ -359,3 +359,17 @@ def test_fit_from_an_omop_folder(tmp_path, capsys):
     assert sorted(r.split()[0] for r in rows) == ["SNOMED/195967001", "SNOMED/38341003"]
     assert main(["fit", "--omop", str(tmp_path / "nowhere"), "-o", str(model)]) == 1
     assert capsys.readouterr().err.startswith("skmed2vec fit: error: --omop ")
+
+
+@pytest.mark.parametrize(
+    ("argv", "expected"),
+    [([], 0.01), (["--recency-decay", "0.003"], 0.003), (["--recency-decay", "none"], None)],
+)
+def test_recency_decay_option_sets_the_embedder(tmp_path, argv, expected):
+    from skmed2vec._cli import build_parser
+    from skmed2vec._cli._models import build_pipeline
+
+    args = build_parser().parse_args(
+        ["fit", "--events", str(tmp_path / "e.csv"), "--output", str(tmp_path / "m"), *argv]
+    )
+    assert build_pipeline(args).named_steps["embedder"].recency_decay == expected

@@ -3,29 +3,14 @@
 import time
 
 import numpy as np
-from sklearn.feature_extraction.text import CountVectorizer
 from sklearn.linear_model import LogisticRegression
 from sklearn.model_selection import GridSearchCV, StratifiedKFold, cross_val_score
 from sklearn.pipeline import make_pipeline
 
-from .. import CodeVocabulary, TemporalMed2VecEmbedder, as_timelines
+from .. import BagOfCodes, CodeVocabulary, TemporalMed2VecEmbedder
 from ..datasets import make_cohort
 
-__all__ = ["add_parser", "bag_of_codes_documents", "demo", "run"]
-
-
-def bag_of_codes_documents(X):
-    """Each patient's codes up to the prediction time, as one space-joined string."""
-    X = as_timelines(X).up_to_prediction()
-    codes = X.decoded_codes().tolist()
-    return [" ".join(codes[a:b]) for a, b in zip(X.offsets[:-1], X.offsets[1:])]
-
-
-def _bag_of_codes_pipeline():
-    return make_pipeline(
-        CountVectorizer(token_pattern=r"\S+", lowercase=False),
-        LogisticRegression(max_iter=2000),
-    )
+__all__ = ["add_parser", "demo", "run"]
 
 
 def demo(n_patients=3000, n_jobs=2, random_state=0):
@@ -41,7 +26,8 @@ def demo(n_patients=3000, n_jobs=2, random_state=0):
 
     pipe = make_pipeline(
         CodeVocabulary(min_subjects=5),
-        TemporalMed2VecEmbedder(epochs=5, random_state=random_state),
+        # One decay for the pair weights and the recency weights of the rows.
+        TemporalMed2VecEmbedder(epochs=5, recency_decay=None, random_state=random_state),
         LogisticRegression(max_iter=2000),
     )
     grid = {
@@ -63,14 +49,22 @@ def demo(n_patients=3000, n_jobs=2, random_state=0):
         for i, p in enumerate(results["params"])
         if p["temporalmed2vecembedder__time_decay"] == 0.0
     ]
-    baseline = cross_val_score(
-        _bag_of_codes_pipeline(), bag_of_codes_documents(X), y, scoring="roc_auc", cv=cv
-    )
+    baselines = {
+        "bag of codes (binary) + LR": BagOfCodes(),
+        "recency-weighted bag (0.01/day) + LR": BagOfCodes(weighting="recency", time_decay=0.01),
+    }
+    baselines = {
+        name: cross_val_score(
+            make_pipeline(bag, LogisticRegression(max_iter=2000)), X, y, scoring="roc_auc", cv=cv
+        ).mean()
+        for name, bag in baselines.items()
+    }
     print()
     print(f"{'features':<40}{'CV AUROC':>10}")
     print(f"{'skmed2vec, tuned':<40}{search.best_score_:>10.3f}")
     print(f"{'skmed2vec, time_decay=0 (best dim)':<40}{max(no_decay):>10.3f}")
-    print(f"{'bag of codes + LogisticRegression':<40}{baseline.mean():>10.3f}")
+    for name, score in baselines.items():
+        print(f"{name:<40}{score:>10.3f}")
     print()
     embedder = search.best_estimator_.named_steps["temporalmed2vecembedder"]
     print("nearest neighbours (cosine):")

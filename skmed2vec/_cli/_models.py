@@ -41,15 +41,37 @@ def _number(text):
         return float(text)
 
 
+#: What ``--recency-decay none`` stands for: the parameter set to None, not left out.
+_NONE = "none"
+
+
+def _decay_or_none(text):
+    """A float, or ``"none"`` (the parameter set to None)."""
+    return _NONE if text.strip().lower() == _NONE else float(text)
+
+
 # option, estimator, parameter, type, help
 _OPTIONS = [
     ("--min-frequency", "vocabulary", "min_frequency", _number, "events a code needs (or share)"),
     ("--min-subjects", "vocabulary", "min_subjects", _number, "patients a code needs (or share)"),
     ("--max-codes", "vocabulary", "max_codes", int, "keep only the most frequent codes"),
-    ("--grouping", "vocabulary", "grouping", str, "icd10_category or icd10_subcategory"),
+    (
+        "--grouping",
+        "vocabulary",
+        "grouping",
+        str,
+        "icd10_category, icd10_subcategory, icd9_category or icd_category",
+    ),
     ("--system", "vocabulary", "system", str, "prefix for bare codes, e.g. ICD10CM//"),
     ("--embed-dim", "embedder", "embed_dim", int, "length of each code vector"),
-    ("--time-decay", "embedder", "time_decay", float, "decay per day; 0 turns it off"),
+    ("--time-decay", "embedder", "time_decay", float, "pair decay per day; 0 turns it off"),
+    (
+        "--recency-decay",
+        "embedder",
+        "recency_decay",
+        _decay_or_none,
+        "decay per day of the recency rows; none uses --time-decay",
+    ),
     ("--window", "embedder", "window", int, "events on each side that are context"),
     ("--max-gap", "embedder", "max_gap", float, "days beyond which pairs are not context"),
     ("--negative", "embedder", "negative", int, "negative codes per positive"),
@@ -90,7 +112,7 @@ def add_estimator_options(parser):
         nargs="+",
         default=None,
         metavar="KIND",
-        help="recency, mean and/or max; several concatenate (default recency)",
+        help="recency, mean and/or max; several concatenate (default recency mean)",
     )
 
 
@@ -99,6 +121,7 @@ def build_pipeline(args, verbose=0):
     for _, estimator, parameter, _, _ in _OPTIONS:
         value = getattr(args, parameter)
         if value is not None:
+            value = None if value == _NONE else value
             (vocabulary if estimator == "vocabulary" else embedder)[parameter] = value
     if args.aggregation is not None:
         embedder["aggregation"] = (

@@ -12,9 +12,9 @@ with out-of-fold AUROC and its 95% percentile bootstrap interval
 
 - skmed2vec: CodeVocabulary(min_subjects=5) + TemporalMed2VecEmbedder (defaults,
   ``embed_dim=64``, 10 epochs);
-- the same with ``time_decay`` chosen among 0.0001, 0.001, 0.01 per day by an
-  inner 3-fold GridSearchCV in each training fold (the default 0.01 forgets
-  history years before the cut);
+- the same with ``recency_decay`` (the decay of the patient rows) chosen among
+  0.0001, 0.001, 0.01 per day by an inner 3-fold GridSearchCV in each training
+  fold (the default 0.01 forgets history years before the cut);
 - bag of codes: CodeVocabulary(min_subjects=5) + BagOfCodes (binary), the
   strongest simple alternative, at equal effort (same vocabulary, same classifier);
 - both, concatenated (FeatureUnion);
@@ -101,11 +101,11 @@ def main(argv=None):
         )
 
     def tuned():
-        # time_decay chosen inside each training fold (inner 3-fold AUROC).
+        # recency_decay chosen inside each training fold (inner 3-fold AUROC).
         pipe = make_pipeline(
             CodeVocabulary(min_subjects=5), embedder(), LogisticRegression(max_iter=2000)
         )
-        grid = {"temporalmed2vecembedder__time_decay": [0.0001, 0.001, 0.01]}
+        grid = {"temporalmed2vecembedder__recency_decay": [0.0001, 0.001, 0.01]}
         return GridSearchCV(pipe, grid, scoring="roc_auc", cv=3)
 
     def pipeline(step):
@@ -115,7 +115,7 @@ def main(argv=None):
 
     candidates = {
         "skmed2vec (defaults)": ("exclude", lambda: pipeline(embedder())),
-        "skmed2vec, time_decay tuned in each training fold": ("exclude", tuned),
+        "skmed2vec, recency_decay tuned in each training fold": ("exclude", tuned),
         "bag of codes (binary)": ("exclude", lambda: pipeline(BagOfCodes(weighting="binary"))),
         "skmed2vec + bag of codes": (
             "exclude",

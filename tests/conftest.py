@@ -1,18 +1,9 @@
 """Shared fixtures: a small planted cohort and the optional shared data folder."""
 
-import os
-from pathlib import Path
-
 import pytest
+from helpers import SHARED_DATA
 
 from skmed2vec.datasets import make_cohort
-
-# ../shared/data beside the clone, or the folder named by SKMED2VEC_SHARED_DATA.
-SHARED_DATA = Path(
-    os.environ.get(
-        "SKMED2VEC_SHARED_DATA", Path(__file__).resolve().parents[1].parent / "shared" / "data"
-    )
-)
 
 
 @pytest.fixture(scope="session")
@@ -35,16 +26,3 @@ def modules_csv():
     if not path.exists():
         pytest.skip("the Synthea module map is not beside the project")
     return path
-
-
-@pytest.fixture
-def make_embedder():
-    """Factory of embedders quick enough for unit tests."""
-    from skmed2vec import TemporalMed2VecEmbedder
-
-    def make(**params):
-        return TemporalMed2VecEmbedder(
-            **{"embed_dim": 16, "epochs": 3, "random_state": 0, **params}
-        )
-
-    return make

@@ -1,10 +1,9 @@
 """Tests of the synthetic cohort and the Synthea loaders."""
 
-from pathlib import Path
-
 import numpy as np
 import pandas as pd
 import pytest
+from helpers import SHARED_DATA
 from sklearn.linear_model import LogisticRegression
 from sklearn.model_selection import StratifiedKFold, cross_val_score
 
@@ -16,13 +15,12 @@ from skmed2vec.datasets import (
     make_cohort,
 )
 
-DATA = Path(__file__).resolve().parents[1].parent / "shared" / "data"
-SYNTHEA = DATA / "synthea-ohio-10k"
-MODULES = DATA / "synthea-modules"
+SYNTHEA = SHARED_DATA / "synthea-ohio-10k"
+MODULES = SHARED_DATA / "synthea-modules"
 
 
 @pytest.fixture(scope="module")
-def cohort():
+def large_cohort():
     return make_cohort(2000, random_state=0)
 
 
@@ -35,27 +33,27 @@ def _past(data):
 
 
 # -- make_cohort ----------------------------------------------------------------
-def test_cohort_fields_are_consistent(cohort):
-    X, y, events = cohort.X, cohort.y, cohort.events
+def test_cohort_fields_are_consistent(large_cohort):
+    X, y, events = large_cohort.X, large_cohort.y, large_cohort.events
     assert isinstance(X, Timelines)
-    assert len(X) == len(y) == len(cohort.subject_ids) == 2000
-    assert len(cohort.prediction_times) == 2000
+    assert len(X) == len(y) == len(large_cohort.subject_ids) == 2000
+    assert len(large_cohort.prediction_times) == 2000
     assert X.n_events == len(events)
     assert X.time_kind == "datetime"
     assert set(np.unique(y)) == {0, 1}
     assert y.dtype.kind == "i"
     assert events.columns.tolist() == ["subject_id", "time", "code"]
     assert pd.api.types.is_datetime64_any_dtype(events["time"])
-    np.testing.assert_array_equal(cohort.subject_ids, np.arange(2000))
+    np.testing.assert_array_equal(large_cohort.subject_ids, np.arange(2000))
     np.testing.assert_array_equal(X.lengths, events.groupby("subject_id").size())
     assert X.index.names == ["subject_id", "prediction_time"]
-    np.testing.assert_array_equal(X.index.get_level_values(0), cohort.subject_ids)
+    np.testing.assert_array_equal(X.index.get_level_values(0), large_cohort.subject_ids)
     np.testing.assert_array_equal(
-        X.index.get_level_values(1), cohort.prediction_times.reindex(cohort.subject_ids)
+        X.index.get_level_values(1), large_cohort.prediction_times.reindex(large_cohort.subject_ids)
     )
     # Prediction times in X are the Series' dates as days since 1970.
     expected = (
-        cohort.prediction_times.reindex(cohort.subject_ids) - pd.Timestamp("1970-01-01")
+        large_cohort.prediction_times.reindex(large_cohort.subject_ids) - pd.Timestamp("1970-01-01")
     ) / pd.Timedelta(days=1)
     np.testing.assert_allclose(X.prediction_times, expected.to_numpy())
     # Events are sorted, times are real dates from 2010 on.
@@ -76,30 +74,30 @@ def test_cohort_is_deterministic_given_seed():
     assert not np.array_equal(a.y, c.y)
 
 
-def test_cohort_positive_rate_and_size(cohort):
-    assert 0.2 <= cohort.y.mean() <= 0.5
-    per_patient = len(cohort.events) / len(cohort.y)
+def test_cohort_positive_rate_and_size(large_cohort):
+    assert 0.2 <= large_cohort.y.mean() <= 0.5
+    per_patient = len(large_cohort.events) / len(large_cohort.y)
     # ~25 background + 1-4 episodes of 3-6 codes + a few later events.
     assert 30 < per_patient < 45
 
 
-def test_cohort_groups(cohort):
-    groups = cohort.groups
+def test_cohort_groups(large_cohort):
+    groups = large_cohort.groups
     names = sorted(set(groups.values()))
     assert len(names) == 8
     assert len(groups) == 8 * 6
     for code, name in groups.items():
         assert code.startswith(name + ".")
-    assert cohort.risk_groups == ["E11", "I50"]
-    assert set(cohort.risk_groups) <= set(names)
-    codes = set(cohort.events["code"])
+    assert large_cohort.risk_groups == ["E11", "I50"]
+    assert set(large_cohort.risk_groups) <= set(names)
+    codes = set(large_cohort.events["code"])
     disease_seen = {c for c in codes if c.split(".")[0] in names}
     assert disease_seen <= set(groups)
     background = codes - set(groups) - {"R99"}
     assert 0 < len(background) <= 60
     assert not {c.split(".")[0] for c in background} & set(names)
     # Group popularity is skewed: the most common group has clearly more events.
-    counts = cohort.events["code"].map(groups).value_counts()
+    counts = large_cohort.events["code"].map(groups).value_counts()
     assert counts.iloc[0] > 2 * counts.iloc[-1]
 
 
@@ -113,9 +111,9 @@ def test_cohort_custom_sizes():
     assert len(background) <= 100
 
 
-def test_cohort_related_codes_are_close_in_time(cohort):
-    past = _past(cohort)
-    group = past["code"].map(cohort.groups)
+def test_cohort_related_codes_are_close_in_time(large_cohort):
+    past = _past(large_cohort)
+    group = past["code"].map(large_cohort.groups)
     disease = past[group.notna()].assign(group=group)
     disease_gaps = disease.groupby(["subject_id", "group"])["time"].diff().dropna()
     background = past[group.isna()]
@@ -124,37 +122,39 @@ def test_cohort_related_codes_are_close_in_time(cohort):
     assert background_gaps.median() > pd.Timedelta(days=30)
 
 
-def test_cohort_outcome_code_only_after_prediction_time(cohort):
-    events = cohort.events
-    pred = events["subject_id"].map(cohort.prediction_times)
+def test_cohort_outcome_code_only_after_prediction_time(large_cohort):
+    events = large_cohort.events
+    pred = events["subject_id"].map(large_cohort.prediction_times)
     outcome = events["code"] == "R99"
     assert outcome.any()
     assert (events.loc[outcome, "time"] > pred[outcome]).all()
     assert (events.loc[outcome, "time"] <= pred[outcome] + pd.Timedelta(days=30)).all()
     # Exactly the positive patients carry the outcome code.
-    with_outcome = np.isin(cohort.subject_ids, events.loc[outcome, "subject_id"])
-    np.testing.assert_array_equal(with_outcome, cohort.y == 1)
+    with_outcome = np.isin(large_cohort.subject_ids, events.loc[outcome, "subject_id"])
+    np.testing.assert_array_equal(with_outcome, large_cohort.y == 1)
     # Other future events exist too, and X marks them as past the prediction time.
     later = (events["time"] > pred) & ~outcome
     assert later.any()
-    assert (cohort.X.times > np.repeat(cohort.X.prediction_times, cohort.X.lengths)).sum() == (
-        events["time"] > pred
-    ).sum()
+    assert (
+        large_cohort.X.times > np.repeat(large_cohort.X.prediction_times, large_cohort.X.lengths)
+    ).sum() == (events["time"] > pred).sum()
 
 
-def test_cohort_recent_history_predicts_better(cohort):
-    past = _past(cohort)
-    risk = past["code"].map(cohort.groups).isin(cohort.risk_groups)
+def test_cohort_recent_history_predicts_better(large_cohort):
+    past = _past(large_cohort)
+    risk = past["code"].map(large_cohort.groups).isin(large_cohort.risk_groups)
     recent = past["time"] > past["pred"] - pd.Timedelta(days=180)
 
     def counts(mask):
         per_subject = mask.groupby(past["subject_id"]).sum()
-        return per_subject.reindex(cohort.subject_ids, fill_value=0).to_numpy()[:, None]
+        return per_subject.reindex(large_cohort.subject_ids, fill_value=0).to_numpy()[:, None]
 
     cv = StratifiedKFold(5, shuffle=True, random_state=0)
 
     def auroc(features):
-        scores = cross_val_score(LogisticRegression(), features, cohort.y, cv=cv, scoring="roc_auc")
+        scores = cross_val_score(
+            LogisticRegression(), features, large_cohort.y, cv=cv, scoring="roc_auc"
+        )
         return scores.mean()
 
     recent_auc = auroc(counts(risk & recent))

@@ -10,15 +10,9 @@ from sklearn.model_selection import GridSearchCV, cross_val_score
 from sklearn.pipeline import make_pipeline
 
 from skmed2vec import CodeVocabulary, TemporalMed2VecEmbedder
-from skmed2vec.datasets import make_cohort
 
 # Learning rates this small leave warm-started vectors where they started.
 STILL = dict(epochs=1, learning_rate=1e-12, random_state=0)
-
-
-@pytest.fixture(scope="module")
-def cohort():
-    return make_cohort(400, random_state=0)
 
 
 @pytest.fixture(scope="module")

@@ -12,11 +12,12 @@ import re
 import numpy as np
 import pandas as pd
 import pytest
+from helpers import quick_embedder
 from sklearn.linear_model import LogisticRegression
 from sklearn.model_selection import GroupKFold, cross_val_score
 from sklearn.pipeline import make_pipeline
 
-from skmed2vec import CodeVocabulary, TemporalMed2VecEmbedder, as_timelines, events_to_timelines
+from skmed2vec import CodeVocabulary, as_timelines, events_to_timelines
 from skmed2vec.datasets import make_cohort
 
 # Twelve small patients over four codes, integer days.
@@ -30,7 +31,7 @@ Y = np.array([0, 1] * 6)
 
 
 def embedder(**params):
-    return TemporalMed2VecEmbedder(**{"embed_dim": 4, "epochs": 1, "random_state": 0, **params})
+    return quick_embedder(**{"embed_dim": 4, "epochs": 1, **params})
 
 
 def pipeline(vocabulary=None, **params):

@@ -15,6 +15,7 @@ import pandas as pd
 import pytest
 import skops.io as sio
 import torch
+from helpers import quick_embedder as embedder
 from sklearn.base import BaseEstimator
 from sklearn.exceptions import NotFittedError
 from sklearn.linear_model import LogisticRegression
@@ -22,7 +23,7 @@ from sklearn.pipeline import Pipeline, make_pipeline
 
 import skmed2vec._io as io_module
 import skmed2vec._trainer as trainer_module
-from skmed2vec import CodeVocabulary, TemporalMed2VecEmbedder, as_timelines
+from skmed2vec import CodeVocabulary, as_timelines
 from skmed2vec.datasets import make_cohort
 
 DOCS = Path(__file__).resolve().parents[1] / "docs" / "security.md"
@@ -32,10 +33,6 @@ TRUSTED = [
     "skmed2vec._embedder.TemporalMed2VecEmbedder",
     "skmed2vec._vocabulary.CodeVocabulary",
 ]
-
-
-def embedder(**params):
-    return TemporalMed2VecEmbedder(**{"embed_dim": 8, "epochs": 2, "random_state": 0, **params})
 
 
 def pipeline(**vocabulary_params):

@@ -4,6 +4,7 @@ import sys
 import joblib
 import numpy as np
 import pytest
+from helpers import quick_embedder
 from sklearn.base import clone
 from sklearn.linear_model import LogisticRegression
 from sklearn.model_selection import GridSearchCV, KFold
@@ -15,7 +16,7 @@ from skmed2vec import CodeVocabulary, TemporalMed2VecEmbedder
 def make_pipe(**embedder):
     return make_pipeline(
         CodeVocabulary(min_subjects=3),
-        TemporalMed2VecEmbedder(**{"embed_dim": 8, "epochs": 2, "random_state": 0, **embedder}),
+        quick_embedder(**embedder),
         LogisticRegression(max_iter=1000),
     )
 

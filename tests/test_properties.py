@@ -8,11 +8,12 @@ import re
 
 import numpy as np
 import pytest
+from helpers import quick_embedder
 from hypothesis import given, settings
 from hypothesis import strategies as st
 from sklearn.pipeline import make_pipeline
 
-from skmed2vec import CodeVocabulary, TemporalMed2VecEmbedder, as_timelines
+from skmed2vec import CodeVocabulary, as_timelines
 
 KNOWN = ["A01", "B02", "C03", "D04", "E05"]
 UNSEEN = ["X98", "Y99"]
@@ -29,9 +30,7 @@ TRAIN = [
 
 
 def _embedder():
-    return TemporalMed2VecEmbedder(
-        embed_dim=6, epochs=2, random_state=0, aggregation=["recency", "mean", "max"]
-    )
+    return quick_embedder(embed_dim=6, aggregation=["recency", "mean", "max"])
 
 
 # Fitted once for the whole module.

@@ -8,6 +8,7 @@ inside numpy or torch); usable but unusual input must give finite output.
 import numpy as np
 import pytest
 import torch
+from helpers import quick_embedder
 from sklearn.exceptions import NotFittedError
 from sklearn.linear_model import LogisticRegression
 from sklearn.model_selection import cross_validate
@@ -27,7 +28,7 @@ Y = np.array([0, 1] * 6)
 
 
 def embedder(**params):
-    return TemporalMed2VecEmbedder(**{"embed_dim": 4, "epochs": 1, "random_state": 0, **params})
+    return quick_embedder(**{"embed_dim": 4, "epochs": 1, **params})
 
 
 def pipeline(vocabulary=None, **params):

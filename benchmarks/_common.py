@@ -79,6 +79,28 @@ class PeakRSS:
         self.peak = max(self.peak, rss_mb())
 
 
+def capture_epoch_lines(messages):
+    """Append the trainer's per-epoch lines (what ``verbose`` prints) to ``messages``."""
+    from skmed2vec import _trainer
+
+    train = getattr(_trainer.train, "__wrapped__", _trainer.train)
+
+    def capturing(*args, report, **kwargs):
+        def both(message=None, *more, **options):
+            messages.append(message)
+            return report(message, *more, **options)
+
+        return train(*args, report=both, **kwargs)
+
+    capturing.__wrapped__ = train
+    _trainer.train = capturing
+
+
+def epoch_rate(message):
+    """Distinct rows/s from a trainer line such as ``epoch 1/5: loss 2.1, 61,234 rows/s``."""
+    return float(message.split(", ")[-1].split()[0].replace(",", ""))
+
+
 def table(rows, columns):
     """A Markdown table of ``rows`` (dicts) with ``columns`` as (key, header, format)."""
     lines = [

@@ -2,7 +2,9 @@
 
 1. Per-step cost at vocabularies of 20,000 and 350,000 codes (dim 128): one
    optimiser step on a batch of 1,024 random (target, context) pairs with
-   their shared negatives (``run_epoch``), each vocabulary in its own
+   their shared negatives (``run_epoch``), as distinct rows/s, and the time
+   of the step's three matrix products alone (the compute floor of a step),
+   each vocabulary in its own
    subprocess. Reported: median milliseconds per step (3 repeats of 30
    steps), the RSS once the two tables and the optimiser state exist, the
    peak RSS while stepping and the difference (what a step costs above the
@@ -31,7 +33,16 @@ from pathlib import Path
 import numpy as np
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
-from _common import PeakRSS, max_rss_mb, median, rss_mb, table, write_results  # noqa: E402
+from _common import (  # noqa: E402
+    PeakRSS,
+    capture_epoch_lines,
+    epoch_rate,
+    max_rss_mb,
+    median,
+    rss_mb,
+    table,
+    write_results,
+)
 
 DIM, BATCH, STEPS, REPEATS = 128, 1024, 30, 3
 
@@ -40,7 +51,7 @@ def worker_steps(n_codes):
     import torch
 
     from skmed2vec._core import RowwiseAdagrad, TemporalMed2Vec
-    from skmed2vec._core._training import negative_cdf, run_epoch, single_threaded
+    from skmed2vec._core._training import SHARED_POOL, negative_cdf, run_epoch, single_threaded
 
     start_mb = rss_mb()
     generator = torch.Generator().manual_seed(0)
@@ -68,11 +79,25 @@ def worker_steps(n_codes):
                 start = time.perf_counter()
                 run_epoch(model, optimizer, data, **kwargs)
                 times.append((time.perf_counter() - start) / STEPS * 1e3)
+        # The floor of a step: its three matrix products with the shared
+        # negatives (scores, and the gradients of targets and negatives).
+        u = torch.randn(BATCH, DIM, generator=generator)
+        negatives = torch.randn(5 * SHARED_POOL, DIM, generator=generator)
+        grad = torch.randn(BATCH, 5 * SHARED_POOL, generator=generator)
+        gemm = []
+        for _ in range(REPEATS):
+            start = time.perf_counter()
+            for _ in range(STEPS):
+                u @ negatives.T, grad @ negatives, grad.T @ u
+            gemm.append((time.perf_counter() - start) / STEPS * 1e3)
     table_bytes = sum(p.numel() * p.element_size() for p in model.parameters())
     state_bytes = sum(s["sum"].numel() * s["sum"].element_size() for s in optimizer.state.values())
     return {
         "n_codes": n_codes,
         "ms_per_step": median(times),
+        "rows_per_s": BATCH / median(times) * 1e3,
+        "gemm_ms_per_step": median(gemm),
+        "gemm_bound_rows_per_s": BATCH / median(gemm) * 1e3,
         "ms_per_step_all": times,
         "model_mb": (table_bytes + state_bytes) / 2**20,
         "rss_start_mb": start_mb,
@@ -119,14 +144,12 @@ def worker_fit(n_codes, n_events, epochs=1, method="skmed2vec"):
         loaded = rss_mb()
         messages = []
         embedder = TemporalMed2VecEmbedder(embed_dim=DIM, epochs=epochs, random_state=0)
-        embedder._report = messages.append  # the per-epoch lines `verbose` prints
+        capture_epoch_lines(messages)
         with PeakRSS() as peak:
             start = time.perf_counter()
             embedder.fit(X)
             seconds = time.perf_counter() - start
-        rows_per_s = median(
-            [float(m.split(", ")[-1].split()[0].replace(",", "")) for m in messages]
-        )
+        rows_per_s = median([epoch_rate(m) for m in messages])
     return {
         "method": method,
         "epochs": epochs,
@@ -143,9 +166,12 @@ def worker_fit(n_codes, n_events, epochs=1, method="skmed2vec"):
 
 
 def run_worker(*args):
+    # The worker imports the skmed2vec of this checkout, not an installed one.
+    root = str(Path(__file__).resolve().parents[1])
+    env = {**os.environ, "PYTHONPATH": root + os.pathsep + os.environ.get("PYTHONPATH", "")}
     done = subprocess.run(
         [sys.executable, __file__, "--worker", *map(str, args)],
-        capture_output=True, text=True, check=False,
+        capture_output=True, text=True, check=False, env=env,
     )  # fmt: skip
     if done.returncode != 0:
         raise RuntimeError(done.stderr)
@@ -184,6 +210,7 @@ def main():
     parser.add_argument("--vocabularies", type=int, nargs="+", default=[20_000, 350_000])
     parser.add_argument("--fit-events", type=int, default=1_000_000)
     parser.add_argument("--fit-epochs", type=int, default=1)
+    parser.add_argument("--fit-rounds", type=int, default=2)
     parser.add_argument("--worker", nargs="+")
     args = parser.parse_args()
     if args.worker:
@@ -210,6 +237,9 @@ def main():
                 for key in (
                     "n_codes",
                     "ms_per_step",
+                    "rows_per_s",
+                    "gemm_ms_per_step",
+                    "gemm_bound_rows_per_s",
                     "model_mb",
                     "rss_tables_mb",
                     "rss_peak_mb",
@@ -225,7 +255,7 @@ def main():
         ),
     }
     fit = []
-    for r in range(2 if args.fit_events else 0):  # alternate the methods
+    for r in range(args.fit_rounds if args.fit_events else 0):  # alternate the methods
         for method in ("skmed2vec", "gensim")[:: 1 if r % 2 == 0 else -1]:
             load = os.getloadavg()[0]
             result = run_worker(
@@ -244,6 +274,9 @@ def main():
             [
                 ("n_codes", "vocabulary", ",.0f"),
                 ("ms_per_step", "ms / step", ".1f"),
+                ("rows_per_s", "distinct rows/s", ",.0f"),
+                ("gemm_ms_per_step", "matrix products ms / step", ".2f"),
+                ("gemm_bound_rows_per_s", "rows/s bound by them", ",.0f"),
                 ("model_mb", "tables + state MB", ".0f"),
                 ("rss_tables_mb", "RSS with tables MB", ".0f"),
                 ("step_above_tables_mb", "step peak above tables MB", ".1f"),

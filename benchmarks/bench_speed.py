@@ -22,9 +22,9 @@ alike; ``os.getloadavg()`` is recorded around every run):
   window 5, 5 negatives) on a list of ``(day, code string)`` lists;
   ``skmed2vec-table``: the same on a pandas event table (``subject_id``,
   ``time`` in days, ``code`` strings) through ``events_to_timelines``. Each is
-  fitted with ``epochs=1, 2, ...`` (the same seed, so each fit is a prefix of
-  the next) and a fit's time is the whole of it: parsing, vocabulary, pair
-  sums and training.
+  fitted with ``epochs=1, 2, ...`` up to ``--skmed2vec-epochs`` (the same
+  seed, so each fit is a prefix of the next) and a fit's time is the whole of
+  it: parsing, vocabulary, pair sums and training.
 
 Reported per method and corpus:
 
@@ -41,8 +41,8 @@ Reported per method and corpus:
 - peak RSS of the process during training (psutil, sampled every 5 ms; the
   evaluation between epochs excluded) and the RSS once the input was built.
 
-Run: ``python benchmarks/bench_speed.py [--rounds 2] [--patients 30000]
-[--codes 20000 50000] [--corpus-tool PATH]``.
+Run: ``python benchmarks/bench_speed.py [--rounds 2 1] [--patients 30000]
+[--codes 20000 50000] [--skmed2vec-epochs 2] [--corpus-tool PATH]``.
 """
 
 import argparse
@@ -58,7 +58,7 @@ from pathlib import Path
 import numpy as np
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
-from _common import PeakRSS, median, rss_mb, table, write_results  # noqa: E402
+from _common import PeakRSS, capture_epoch_lines, epoch_rate, median, rss_mb, table, write_results  # noqa: E402
 
 WINDOW, NEGATIVE, DIM, GENSIM_WORKERS = 5, 5, 128, 2
 CORPUS_TOOL = Path(__file__).resolve().parents[2] / "shared" / "tools" / "synth_corpus.py"
@@ -184,12 +184,12 @@ def worker_skmed2vec(data_path, epochs, seed, form):
         embedder = TemporalMed2VecEmbedder(
             embed_dim=DIM, window=WINDOW, negative=NEGATIVE, epochs=n_epochs, random_state=seed
         )
-        embedder._report = messages.append  # the per-epoch lines `verbose` prints
+        capture_epoch_lines(messages)
         fit_segment = _Segments()
         with fit_segment:
             embedder.fit(parse())
         segments.peak = max(segments.peak, fit_segment.peak)
-        rates = [float(m.split(", ")[-1].split()[0].replace(",", "")) for m in messages]
+        rates = [epoch_rate(m) for m in messages]
         precision = neighbour_precision(embedder, groups).precision
         curve.append(
             {
@@ -275,7 +275,7 @@ def first_reaching(curve, target):
     return reached[0] if reached else None
 
 
-def summarise(runs, epochs):
+def summarise(runs):
     """Rows of the summary table for one corpus."""
     rows = []
     for method in METHODS:
@@ -288,12 +288,12 @@ def summarise(runs, epochs):
             "loaded_mb": median([r["loaded_mb"] for r in results]),
             "curve": " ".join(
                 f"{median([r['curve'][e]['precision'] for r in results]):.3f}"
-                for e in range(epochs)
+                for e in range(len(results[0]["curve"]))
             ),
         }
         if method.startswith("skmed2vec"):
             rates = [rate for r in results for c in r["curve"] for rate in c["rows_per_s"]]
-            row["rows_per_s"] = median(rates)
+            row["rows_per_s"] = median(rates) if rates else None
             row["events_per_s"] = median([r["events_per_s"] for r in results])
         for reference in ("gensim", "gensim-sample0"):
             ratios, seconds = [], []
@@ -317,8 +317,13 @@ def summarise(runs, epochs):
 
 def main():
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument("--rounds", type=int, default=2)
-    parser.add_argument("--epochs", type=int, default=5)
+    parser.add_argument(
+        "--rounds", type=int, nargs="+", default=[2], help="rounds per corpus (the last repeats)"
+    )
+    parser.add_argument("--epochs", type=int, default=5, help="gensim's epochs")
+    parser.add_argument(
+        "--skmed2vec-epochs", type=int, default=3, help="skmed2vec fits with epochs=1..this"
+    )
     parser.add_argument("--patients", type=int, default=30_000)
     parser.add_argument("--codes", type=int, nargs="+", default=[20_000, 50_000])
     parser.add_argument("--corpus-tool", default=str(CORPUS_TOOL), help="path of synth_corpus.py")
@@ -335,7 +340,8 @@ def main():
     tool = load_tool(args.corpus_tool)
     results = {}
     with tempfile.TemporaryDirectory() as tmp:
-        for n_codes in args.codes:
+        for position, n_codes in enumerate(args.codes):
+            n_rounds = args.rounds[min(position, len(args.rounds) - 1)]
             corpus = tool.make_corpus(n_patients=args.patients, vocab_size=n_codes, seed=0)
             facts = describe(tool, corpus)
             print(f"corpus {n_codes}: {facts}", flush=True)
@@ -343,12 +349,13 @@ def main():
             tool.save(corpus, str(data_path))
             del corpus
             runs = {method: [] for method in METHODS}
-            for r in range(args.rounds):
+            for r in range(n_rounds):
                 order = list(METHODS) if r % 2 == 0 else list(METHODS)[::-1]
                 for method in order:
                     if method not in args.methods:
                         continue
-                    result = run_worker(method, data_path, args.epochs, seed=r)
+                    epochs = args.epochs if method.startswith("gensim") else args.skmed2vec_epochs
+                    result = run_worker(method, data_path, epochs, seed=r)
                     runs[method].append(result)
                     print(
                         f"{n_codes} codes, round {r + 1}, {method}: "
@@ -360,15 +367,18 @@ def main():
                         f"{result['loadavg_before'][0]:.1f}-{result['loadavg_after'][0]:.1f}",
                         flush=True,
                     )
-            rows = summarise(runs, args.epochs) if set(args.methods) == set(METHODS) else []
-            results[str(n_codes)] = {"corpus": facts, "summary": rows, "runs": runs}
+            rows = summarise(runs) if set(args.methods) == set(METHODS) else []
+            results[str(n_codes)] = {
+                "corpus": facts, "rounds": n_rounds, "summary": rows, "runs": runs,
+            }  # fmt: skip
+            write_results(args.name, {"corpora": results})
             if rows:
                 print(
                     f"\n{n_codes:,} codes, {facts['train_patients']:,} training patients, "
                     f"{facts['train_events']:,} events, {facts['distinct_ordered_pairs']:,} "
                     f"distinct ordered pairs ({facts['distinct_ratio']:.0%} of the "
                     f"{facts['ordered_window_pairs']:,} ordered window pairs); medians of "
-                    f"{args.rounds} alternating rounds"
+                    f"{n_rounds} alternating rounds"
                 )
                 print(
                     table(
@@ -376,7 +386,7 @@ def main():
                         [
                             ("method", "method", ""),
                             ("curve", "P@10 by epoch", ""),
-                            ("s_final", f"s for {args.epochs} epochs", ".1f"),
+                            ("s_final", "s for all epochs", ".1f"),
                             ("vs_gensim_s", "s to gensim's P@10", ".1f"),
                             ("vs_gensim_ratio", "/ gensim", ".2f"),
                             ("vs_gensim_sample0_s", "s to gensim-sample0's P@10", ".1f"),
@@ -388,7 +398,6 @@ def main():
                         ],
                     )
                 )
-    write_results(args.name, {"corpora": results, "rounds": args.rounds})
 
 
 if __name__ == "__main__":

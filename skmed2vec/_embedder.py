@@ -119,7 +119,9 @@ class TemporalMed2VecEmbedder(TimelineEstimatorMixin, TransformerMixin, BaseEsti
         Whether the training times were dates or plain numbers of days;
         ``transform`` refuses timelines of the other kind.
     loss_curve_ : list of float
-        Mean training loss of each epoch.
+        Training loss of each epoch per unit of pair weight (the weighted loss
+        summed over the epoch divided by the summed temporal weights), so its
+        scale does not depend on the corpus size or on ``chunk_events``.
     n_iter_ : int
         Epochs run.
     n_initialized_ : int

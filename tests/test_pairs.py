@@ -226,3 +226,45 @@ def test_fit_streams_chunks_when_pairs_exceed_the_cache(monkeypatch):
     ratio = np.array(streamed.loss_curve_) / np.array(cached.loss_curve_)
     assert ((ratio > 0.6) & (ratio < 1.5)).all()
     assert streamed.loss_curve_[-1] < streamed.loss_curve_[0]
+
+
+def _settings(**changes):
+    from skmed2vec import _trainer
+
+    params = dict(
+        embed_dim=4, time_decay=1.0, window=2, max_gap=None, objective="negative_sampling",
+        negative=5, epochs=1, batch_size=8, learning_rate=0.2, chunk_events=10**6,
+        device=_trainer.resolve_device("cpu"),
+    )  # fmt: skip
+    return _trainer.Settings(**{**params, **changes})
+
+
+def _encoded(codes, times, lengths):
+    from skmed2vec._timelines import Timelines
+
+    offsets = np.concatenate([[0], np.cumsum(lengths)])
+    names = [f"c{i}" for i in range(max(codes) + 1)]
+    return Timelines(np.array(codes), np.array(times, float), offsets, code_names=names)
+
+
+def test_training_rows_drop_sums_that_are_zero_in_float32():
+    from skmed2vec import _trainer
+
+    # Gaps of 1 and 120 days at decay 1: exp(-120) is positive in float64 but 0 in float32.
+    X = _encoded([1, 2, 3, 4], [0.0, 1.0, 0.0, 120.0], [2, 2])
+    data = _trainer._training_data(X, [(0, 2)], _settings(window=1))
+    pairs = set(zip(data["targets"].tolist(), data["contexts"].tolist(), strict=True))
+    assert pairs == {(1, 2), (2, 1)}
+    assert data["targets"].shape == data["contexts"].shape == data["weights"].shape == (2,)
+    np.testing.assert_allclose(data["weights"].numpy(), np.exp(-1.0), rtol=1e-6)
+
+
+def test_softmax_rows_weigh_contexts_with_temporal_weight():
+    from skmed2vec import _trainer
+
+    X = _encoded([1, 2, 3], [0.0, 2.0, 5.0], [3])
+    data = _trainer._training_data(X, [(0, 1)], _settings(objective="softmax", time_decay=0.5))
+    contexts, deltas, mask = window_contexts(X.codes, X.times, X.lengths, 2)
+    expected = np.where(mask, temporal_weight(deltas, 0.5), 0.0).astype(np.float32)
+    np.testing.assert_array_equal(data["weights"].numpy(), expected)
+    np.testing.assert_array_equal(data["mask"].numpy(), mask)

@@ -76,7 +76,7 @@ def run_epoch(model, optimizer, data, *, objective, batch_size, negative, cdf, g
     device = model.target.weight.device
     n = len(data["targets"])
     order = torch.randperm(n, generator=generator)
-    total_loss, total_weight = 0.0, 0.0
+    total_loss = 0.0
     for start in range(0, n, batch_size):
         rows = order[start : start + batch_size]
         batch = {name: values[rows].to(device) for name, values in data.items()}
@@ -89,7 +89,7 @@ def run_epoch(model, optimizer, data, *, objective, batch_size, negative, cdf, g
                 f"training diverged (loss {loss.item()}); lower learning_rate."
             )
         total_loss += loss.item()
-        total_weight += batch["weights"].sum().item()
+    total_weight = data["weights"].sum().item()
     return total_loss / total_weight if total_weight > 0 else 0.0
 
 

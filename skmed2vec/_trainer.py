@@ -83,7 +83,8 @@ def train(X, counts, settings, *, seed, report, initial=None, pairs=None):
     code_vectors, context_vectors : ndarray of float32 of shape (n_codes, embed_dim)
         Backed by the trained tables (no copy).
     losses : list of float
-        Mean loss of each epoch run (fewer than ``epochs`` if interrupted).
+        Loss of each epoch run per unit of pair weight (fewer than ``epochs``
+        if interrupted).
 
     Raises
     ------

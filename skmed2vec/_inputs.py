@@ -2,6 +2,8 @@
 
 import logging
 import numbers
+from itertools import chain
+from operator import itemgetter
 
 import numpy as np
 import pandas as pd
@@ -23,24 +25,20 @@ _PREDICTION_COL = "prediction_time"
 
 
 # -- codes ---------------------------------------------------------------------------
-def _clean_code_column(column, where=None):
-    """:func:`_clean_codes` of a table column, once per distinct code for string columns.
-
-    A string column (e.g. read from parquet) without missing values holds
-    only strings, so cleaning its distinct values gives the same codes; for
-    3.1M events of 50,000 codes, 1 s instead of 21 s.
-    """
-    if isinstance(column.dtype, pd.StringDtype) and not column.isna().any():
-        inverse, distinct = pd.factorize(column)
-        try:
-            return _clean_codes(np.asarray(distinct, dtype=object))[inverse]
-        except ValueError:
-            pass  # an empty code: the per-event pass names its row
-    return _clean_codes(column.to_numpy(dtype=object), where)
-
-
 def _clean_codes(values, where=None):
-    """Codes as stripped strings; integers become strings, other types raise."""
+    """Codes as stripped strings; integers become strings, other types raise.
+
+    For 3.1M events of 50,000 codes given as strings, cleaning the distinct
+    codes once took 1 s where the per-event pass took 21 s.
+    """
+    values = np.asarray(values, dtype=object)
+    if values.size and set(map(type, values)) == {str}:
+        # Only strings: clean each distinct code once (the per-event pass below
+        # runs only to name the place of an empty code).
+        inverse, distinct = pd.factorize(values)
+        stripped = np.asarray([code.strip() for code in distinct], dtype=object)
+        if all(stripped):
+            return stripped[inverse]
     codes = pd.Series(np.asarray(values, dtype=object), dtype=object)
     missing = missing_mask(codes.to_numpy())
     if missing.any():
@@ -160,6 +158,52 @@ def as_timelines(X, *, prediction_times=None, at_prediction_time="exclude"):
     if isinstance(X, pd.Series):
         index = X.index
         X = X.tolist()
+    flat = _flatten_pairs(X)
+    if flat is not None:
+        lengths, times, codes = flat
+    else:
+        lengths, times, codes = _flatten_checked(X)
+    offsets = np.concatenate([[0], np.cumsum(lengths)])
+
+    def where(position):
+        timeline = int(np.searchsorted(offsets, position, side="right") - 1)
+        return f"(timeline {timeline}, event {position - offsets[timeline]})"
+
+    days, kind = times_to_days(times, where=where)
+    pred = _positional_prediction_times(prediction_times, len(lengths), kind)
+    return Timelines(
+        _clean_codes(codes, where),
+        days,
+        offsets,
+        prediction_times=pred,
+        index=index,
+        time_kind=kind or "days",
+        at_prediction_time=at_prediction_time,
+    )
+
+
+def _flatten_pairs(X):
+    """``(lengths, times, codes)`` when every event is a 2-tuple or 2-list, else None.
+
+    The common input takes C-level passes (``map``, ``chain``, ``zip``) instead
+    of a Python loop per event; anything unusual goes to :func:`_flatten_checked`,
+    which names the bad timeline or event.
+    """
+    try:
+        lengths = np.fromiter(map(len, X), np.int64, len(X))
+    except TypeError:  # a timeline without a length (a generator, a number)
+        return None
+    events = list(chain.from_iterable(X))
+    if not events:
+        return None
+    if not set(map(type, events)) <= {tuple, list} or set(map(len, events)) != {2}:
+        return None
+    # itemgetter maps, not zip(*events): 0.03 s instead of 0.76 s for 1M events.
+    return lengths, list(map(itemgetter(0), events)), list(map(itemgetter(1), events))
+
+
+def _flatten_checked(X):
+    """``(lengths, times, codes)`` one event at a time, with errors naming the place."""
     lengths = np.zeros(len(X), dtype=np.int64)
     times, codes = [], []
     for i, timeline in enumerate(X):
@@ -179,23 +223,7 @@ def as_timelines(X, *, prediction_times=None, at_prediction_time="exclude"):
             times.append(event[0])
             codes.append(event[1])
         lengths[i] = len(times) - n_before
-    offsets = np.concatenate([[0], np.cumsum(lengths)])
-
-    def where(position):
-        timeline = int(np.searchsorted(offsets, position, side="right") - 1)
-        return f"(timeline {timeline}, event {position - offsets[timeline]})"
-
-    days, kind = times_to_days(times, where=where)
-    pred = _positional_prediction_times(prediction_times, len(lengths), kind)
-    return Timelines(
-        _clean_codes(codes, where),
-        days,
-        offsets,
-        prediction_times=pred,
-        index=index,
-        time_kind=kind or "days",
-        at_prediction_time=at_prediction_time,
-    )
+    return lengths, times, codes
 
 
 def _positional_prediction_times(prediction_times, n, kind):
@@ -400,7 +428,7 @@ def events_to_timelines(
             f"the first at row {first}."
         )
     days, untimed, kind = column_to_days(events[time_col], f"column {time_col!r}", where)
-    codes = _clean_code_column(events[code_col], where)
+    codes = _clean_codes(events[code_col], where)
     patient, subject_ids = pd.factorize(subjects.to_numpy(), sort=True)
     subject_ids = np.asarray(subject_ids)
 

@@ -140,7 +140,7 @@ class Timelines:
                 raise ValueError("encoded codes must index into code_names.")
         if not presorted and len(codes):
             patient = np.repeat(np.arange(n), np.diff(offsets))
-            order = np.lexsort((codes, times, patient))
+            order = np.lexsort((_sort_keys(codes), times, patient))
             codes, times = codes[order], times[order]
         self.codes = codes
         self.times = times
@@ -296,3 +296,16 @@ class Timelines:
 # The builders live in their own module; they are re-exported here, where the
 # rest of the package has always imported them from.
 from ._inputs import as_timelines, events_to_timelines  # noqa: E402
+
+
+def _sort_keys(codes):
+    """Integers that sort like ``codes``: code strings sorted once per distinct code.
+
+    ``lexsort`` on 1M object strings took 0.75 s; on their sorted factor ids, 0.1 s.
+    """
+    if codes.dtype != object:
+        return codes
+    try:
+        return pd.factorize(codes, sort=True)[0]
+    except TypeError:  # values that do not compare with each other
+        return codes

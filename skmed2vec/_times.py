@@ -12,6 +12,10 @@ __all__ = ["DAY_SECONDS", "column_to_days", "is_missing", "missing_mask", "place
 DAY_SECONDS = 86400.0
 
 
+#: Types whose values are plain numbers of days (bools excluded).
+_NUMBER_TYPES = {int, float, np.int64, np.int32, np.float64, np.float32}
+
+
 # -- missing values and where they are ---------------------------------------------
 def _is_number(value):
     return isinstance(value, numbers.Real) and not isinstance(value, (bool, np.bool_))
@@ -46,6 +50,16 @@ def times_to_days(values, what="times", where=None):
     values = np.asarray(values, dtype=object)
     if values.size == 0:
         return np.zeros(0), None
+    # One pass over the types picks the fast path of the common cases (plain
+    # numbers, or only strings); anything else, and every error, takes the
+    # element-wise checks below.
+    types = set(map(type, values))
+    if types <= _NUMBER_TYPES:
+        days = values.astype(np.float64)
+        if np.isfinite(days).all():
+            return days, "days"
+    if types == {str}:
+        return _parse_dates(values, what, where)
     missing = missing_mask(values)
     if missing.any():
         first = np.flatnonzero(missing)[0]
@@ -81,6 +95,11 @@ def times_to_days(values, what="times", where=None):
             f"{what} must be dates, datetimes, ISO date strings or numbers of days; "
             f"got {value!r} of type {type(value).__name__}{place(where, first)}."
         )
+    return _parse_dates(values, what, where)
+
+
+def _parse_dates(values, what, where):
+    """Dates, datetimes and ISO strings (none missing) to float days, ``"datetime"``."""
     try:
         parsed = pd.to_datetime(values, format="ISO8601")
     except ValueError as exc:

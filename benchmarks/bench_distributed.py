@@ -15,6 +15,10 @@ Phases, each run in its own subprocess so its peak memory is its own:
 ``in_memory``
     ``read_meds`` + ``events_to_timelines`` + ``CodeVocabulary`` +
     ``TemporalMed2VecEmbedder.fit`` on the whole folder in one process.
+``rates``
+    Per-worker rates in CPU time on one or two shards (pass 1, pass 2, a
+    merge of two shards, one training epoch on their merged pairs): on a
+    machine shared with other jobs, wall times also count the waits.
 ``gensim``
     gensim ``Word2Vec`` (skip-gram, negative sampling, the same window,
     dimension, epochs and ``--jobs`` worker threads) on the same events, one
@@ -105,7 +109,7 @@ def phase_sharded(args):
 
     shards = meds_shards(args.data)
     embedder = TemporalMed2VecEmbedder(
-        embed_dim=args.dim, epochs=args.epochs, random_state=0, verbose=1
+        embed_dim=args.dim, epochs=args.epochs, time_decay=args.time_decay, random_state=0
     )
     vocabulary = CodeVocabulary(min_subjects=args.min_subjects)
     out = {"shards": len(shards), "jobs": args.jobs}
@@ -170,7 +174,10 @@ def phase_in_memory(args):
     del X
     out["vocabulary_seconds"] = time.perf_counter() - t
     t, cpu = time.perf_counter(), cpu_seconds()
-    TemporalMed2VecEmbedder(embed_dim=args.dim, epochs=args.epochs, random_state=0).fit(encoded)
+    embedder = TemporalMed2VecEmbedder(
+        embed_dim=args.dim, epochs=args.epochs, time_decay=args.time_decay, random_state=0
+    )
+    embedder.fit(encoded)
     out["fit_seconds"] = time.perf_counter() - t
     out["fit_cpu_seconds"] = cpu_seconds() - cpu
     out["end_to_end_seconds"] = time.perf_counter() - start
@@ -217,7 +224,43 @@ def phase_gensim(args):
     return out
 
 
-PHASES = {"sharded": phase_sharded, "in_memory": phase_in_memory, "gensim": phase_gensim}
+def phase_rates(args):
+    """Per-worker rates in CPU time, one shard task at a time (immune to waits for a core)."""
+    from skmed2vec import CodeVocabulary, TemporalMed2VecEmbedder
+    from skmed2vec._meds_counting import _shard_codes, _shard_pairs, meds_shards
+
+    shards = meds_shards(args.data)[:2]
+    decay = args.time_decay
+
+    def timed(function, *a):
+        wall, cpu = time.perf_counter(), time.process_time()
+        result = function(*a)
+        return result, time.perf_counter() - wall, time.process_time() - cpu
+
+    vocabulary = CodeVocabulary()
+    codes, wall, cpu = timed(_shard_codes, shards[0], vocabulary, "first")
+    out = {"pass1": {"events": codes.n_events, "wall": wall, "cpu": cpu}}
+    vocabulary.fit_counts(codes)
+    settings = ("first", 5, decay, None, 500_000)
+    a, wall, cpu = timed(_shard_pairs, shards[0], vocabulary, *settings)
+    out["pass2"] = {"events": int(a.code_counts.sum()), "wall": wall, "cpu": cpu}
+    b = _shard_pairs(shards[1], vocabulary, *settings)
+    merged, wall, cpu = timed(lambda x, y: x + y, a, b)
+    out["merge"] = {"keys_in": int(a.keys.size + b.keys.size), "keys_out": int(merged.keys.size),
+                    "wall": wall, "cpu": cpu}  # fmt: skip
+    del a, b
+    embedder = TemporalMed2VecEmbedder(embed_dim=args.dim, epochs=1, time_decay=decay)
+    _, wall, cpu = timed(embedder.set_params(random_state=0).fit_counts, merged)
+    out["train_one_epoch"] = {"rows": 2 * int(merged.keys.size), "wall": wall, "cpu": cpu}
+    return out
+
+
+PHASES = {
+    "rates": phase_rates,
+    "sharded": phase_sharded,
+    "in_memory": phase_in_memory,
+    "gensim": phase_gensim,
+}
 
 
 def main():
@@ -229,6 +272,7 @@ def main():
     parser.add_argument("--epochs", type=int, default=5)
     parser.add_argument("--min-subjects", type=int, default=1)
     parser.add_argument("--rate-shards", type=int, default=2)
+    parser.add_argument("--time-decay", type=float, default=0.01)
     parser.add_argument("--phase", help=argparse.SUPPRESS)
     parser.add_argument("--out", default="bench_distributed", help="results/<out>.json")
     args = parser.parse_args()

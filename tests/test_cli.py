@@ -186,7 +186,7 @@ def test_transform_writes_one_row_per_label(meds, model, tmp_path):
     assert schema.names[:2] == ["subject_id", "prediction_time"]
     assert schema.field("subject_id").type == pa.int64()
     assert pa.types.is_timestamp(schema.field("prediction_time").type)
-    assert schema.names[2:] == [f"recency_{i}" for i in range(8)]
+    assert schema.names[2:] == [f"{agg}_{i}" for agg in ("recency", "mean") for i in range(8)]
     assert all(schema.field(n).type == pa.float32() for n in schema.names[2:])
     features = pd.read_parquet(out)
     labels = pd.read_parquet(meds / "labels.parquet")

@@ -24,5 +24,5 @@ def test_synthea_embeddings_recover_modules_and_indications(synthea_dir, modules
     assert recall.recall > 0.5
 
     features = embedder.transform(vocabulary.transform(X))
-    assert features.shape == (len(X), 32)
+    assert features.shape == (len(X), 2 * 32)  # recency and mean blocks
     assert np.isfinite(features).all()

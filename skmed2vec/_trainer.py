@@ -5,7 +5,6 @@ transforming, scoring and loading a fitted embedder never load torch.
 """
 
 import time
-import warnings
 from dataclasses import dataclass
 
 import numpy as np
@@ -15,6 +14,7 @@ from ._chunks import iter_chunks
 from ._core import RowwiseAdagrad, TemporalMed2Vec
 from ._core._training import negative_cdf, run_epoch, single_threaded
 from ._pairs import MAX_CACHED_PAIRS, PairTotals, window_contexts, window_weights
+from ._warnings import warn_caller
 from ._weights import temporal_weight
 
 __all__ = ["Settings", "resolve_device", "train"]
@@ -182,11 +182,8 @@ def _epochs(model, optimizer, X, cdf, generator, settings, report, pairs=None):
     except KeyboardInterrupt:
         if not losses:
             raise
-        warnings.warn(
-            f"fit interrupted; keeping the vectors after {len(losses)} of "
-            f"{settings.epochs} epochs.",
-            UserWarning,
-            stacklevel=6,  # _epochs, train, _train, fit, fit_context, the caller
+        warn_caller(
+            f"fit interrupted; keeping the vectors after {len(losses)} of {settings.epochs} epochs."
         )
     return losses
 

@@ -1,12 +1,12 @@
 """Warm start: initial code vectors from other vectors, for the codes both know."""
 
 import os
-import warnings
 
 import numpy as np
 import pandas as pd
 
 from ._base import UNKNOWN
+from ._warnings import warn_caller
 
 __all__ = ["initial_rows"]
 
@@ -86,11 +86,8 @@ def initial_rows(source, codes, embed_dim):
         (row, position[c]) for row, c in enumerate(np.asarray(codes).tolist()) if c in position
     ]
     if not pairs:
-        warnings.warn(
-            "initial_vectors shares no code with the training codes; every vector "
-            "starts at random.",
-            UserWarning,
-            stacklevel=4,
+        warn_caller(
+            "initial_vectors shares no code with the training codes; every vector starts at random."
         )
     rows = np.asarray([r for r, _ in pairs], dtype=np.int64)
     taken = np.asarray([s for _, s in pairs], dtype=np.int64)

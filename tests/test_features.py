@@ -119,6 +119,7 @@ def test_bad_initial_vectors_are_named(source, error, match):
 def test_no_shared_code_warns():
     X = [[(0, "A"), (1, "B")]] * 5
     emb = TemporalMed2VecEmbedder(embed_dim=2, initial_vectors={"Z": [1.0, 2.0]}, **STILL)
-    with pytest.warns(UserWarning, match="no code"):
+    with pytest.warns(UserWarning, match="no code") as caught:
         emb.fit(X)
+    assert caught[0].filename == __file__  # points at the caller's fit
     assert emb.n_initialized_ == 0

@@ -293,6 +293,7 @@ class TemporalMed2VecEmbedder(TimelineEstimatorMixin, TransformerMixin, BaseEsti
                 max_gap=self.max_gap,
                 n_jobs=self.n_jobs,
                 chunk_events=self.chunk_events,
+                verbose=self.verbose,
             )
         cached = check_memory(self.memory).cache(_binned_pair_counts, ignore=["n_jobs"])
         return cached(

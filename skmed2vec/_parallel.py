@@ -14,6 +14,7 @@ from ._counting import (
     normalization_of,
     pair_chunk_counts,
 )
+from ._progress import progress
 from ._timelines import Timelines, as_timelines
 
 __all__ = ["count_codes", "count_pairs", "merge_streaming", "run_chunks"]
@@ -157,7 +158,14 @@ def counts_from_groups(groups, events, subjects, n_subjects, vocabulary):
     prefer_skip_nested_validation=True,
 )
 def count_pairs(
-    X, *, window=5, time_decay=0.0, max_gap=None, n_jobs=None, chunk_events=_CHUNK_EVENTS
+    X,
+    *,
+    window=5,
+    time_decay=0.0,
+    max_gap=None,
+    n_jobs=None,
+    chunk_events=_CHUNK_EVENTS,
+    verbose=0,
 ):
     """Sum the time weights of code pairs: the embedder's second pass.
 
@@ -183,6 +191,8 @@ def count_pairs(
         cores; under ``joblib.parallel_backend("dask")``, the cluster).
     chunk_events : int, default=500_000
         Events per chunk; bounds each task's memory.
+    verbose : int, default=0
+        Show a progress bar over the chunks (see :class:`TemporalMed2VecEmbedder`).
 
     Returns
     -------
@@ -205,6 +215,7 @@ def count_pairs(
         )
     X = X.up_to_prediction()
     n_codes = len(X.code_names)
+    chunks = list(iter_chunks(X.offsets, chunk_events))
     tasks = (
         (
             X.codes[X.offsets[a] : X.offsets[b]],
@@ -215,9 +226,15 @@ def count_pairs(
             max_gap,
             time_decay,
         )
-        for a, b in iter_chunks(X.offsets, chunk_events)
+        for a, b in chunks
     )
-    results = run_chunks(pair_chunk_counts, tasks, n_jobs)
+    results = progress(
+        run_chunks(pair_chunk_counts, tasks, n_jobs),
+        "counting pairs",
+        total=len(chunks),
+        verbose=verbose,
+        unit="chunk",
+    )
 
     def as_counts(result):
         keys, values, code_counts = result

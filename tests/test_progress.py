@@ -29,6 +29,13 @@ def test_verbose_fit_draws_an_epoch_bar_and_prints_messages(capsys):
     assert "[TemporalMed2VecEmbedder] epoch 2/2: loss" in captured.out
     assert "[CodeVocabulary] kept" not in captured.out  # the default vocabulary is quiet
     assert "epochs:" in captured.err and "/2 [" in captured.err  # the bar, on stderr
+    assert "counting pairs:" in captured.err  # and one over the pair-counting chunks
+
+
+def test_quiet_fit_prints_nothing(capsys):
+    TemporalMed2VecEmbedder(embed_dim=4, epochs=1, random_state=0).fit(X)
+    captured = capsys.readouterr()
+    assert captured.out == "" and captured.err == ""
 
 
 def test_progress_counts_steps_and_passes_items_through(capsys):

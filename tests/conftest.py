@@ -1,8 +1,9 @@
 """Shared fixtures: a small planted cohort and the optional shared data folder."""
 
 import pytest
-from helpers import SHARED_DATA
+from helpers import BASE, SHARED_DATA, Y, tiny_embedder, tiny_pipeline
 
+from skmed2vec import CodeVocabulary
 from skmed2vec.datasets import make_cohort
 
 
@@ -26,3 +27,13 @@ def modules_csv():
     if not path.exists():
         pytest.skip("the Synthea module map is not beside the project")
     return path
+
+
+@pytest.fixture(scope="module")
+def tiny_fitted():
+    """The ``transform`` (or ``predict_proba``) of each kind of object fitted on ``BASE``."""
+    return {
+        "vocabulary": CodeVocabulary().fit(BASE).transform,
+        "embedder": tiny_embedder().fit(BASE).transform,
+        "pipeline": tiny_pipeline().fit(BASE, Y).predict_proba,
+    }

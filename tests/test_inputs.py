@@ -12,60 +12,12 @@ import re
 import numpy as np
 import pandas as pd
 import pytest
-from helpers import quick_embedder
-from sklearn.linear_model import LogisticRegression
+from helpers import BASE, FITTERS, finite_rows, tiny_embedder, tiny_pipeline
 from sklearn.model_selection import GroupKFold, cross_val_score
 from sklearn.pipeline import make_pipeline
 
 from skmed2vec import CodeVocabulary, as_timelines, events_to_timelines
 from skmed2vec.datasets import make_cohort
-
-# Twelve small patients over four codes, integer days.
-BASE = [
-    [(0, "A"), (1, "B"), (2, "C")],
-    [(0, "A"), (3, "B"), (9, "D")],
-    [(1, "C"), (2, "D")],
-    [(0, "B"), (5, "A"), (6, "C")],
-] * 3
-Y = np.array([0, 1] * 6)
-
-
-def embedder(**params):
-    return quick_embedder(**{"embed_dim": 4, "epochs": 1, **params})
-
-
-def pipeline(vocabulary=None, **params):
-    return make_pipeline(vocabulary or CodeVocabulary(), embedder(**params), LogisticRegression())
-
-
-def _labels(X):
-    try:
-        return np.arange(len(X)) % 2
-    except TypeError:
-        return np.array([0, 1])
-
-
-FITTERS = {
-    "vocabulary": lambda X: CodeVocabulary().fit(X),
-    "embedder": lambda X: embedder().fit(X),
-    "pipeline": lambda X: pipeline().fit(X, _labels(X)),
-}
-
-
-@pytest.fixture(scope="module")
-def fitted():
-    return {
-        "vocabulary": CodeVocabulary().fit(BASE).transform,
-        "embedder": embedder().fit(BASE).transform,
-        "pipeline": pipeline().fit(BASE, Y).predict_proba,
-    }
-
-
-def _finite_rows(features, n):
-    features = np.asarray(features)
-    assert features.shape[0] == n
-    assert np.isfinite(features).all()
-    return features
 
 
 # -- bad input ---------------------------------------------------------------------
@@ -177,9 +129,9 @@ def test_bad_input_fails_loudly_at_fit(entry, X, error, fragment):
 
 @pytest.mark.parametrize("entry", ["vocabulary", "embedder", "pipeline"])
 @pytest.mark.parametrize(("X", "error", "fragment"), BAD_INPUTS)
-def test_bad_input_fails_loudly_at_transform(fitted, entry, X, error, fragment):
+def test_bad_input_fails_loudly_at_transform(tiny_fitted, entry, X, error, fragment):
     with pytest.raises(error, match=re.escape(fragment)):
-        fitted[entry](X)
+        tiny_fitted[entry](X)
 
 
 # -- times that are unusual but usable ----------------------------------------------
@@ -207,10 +159,10 @@ def test_years_1800_and_2200_are_accepted(X):
     # Days since 1970-01-01: 1800 and 2200 lie outside the nanosecond Timestamp range.
     assert timelines.times.min() == pytest.approx(-62091.0)
     assert timelines.times.max() == pytest.approx(84006.0, abs=1)
-    emb = embedder().fit(X)
+    emb = tiny_embedder().fit(X)
     assert np.isfinite(emb.loss_curve_).all()
-    _finite_rows(emb.transform(X), 2)
-    _finite_rows(pipeline().fit(X * 2, [0, 1, 1, 0]).predict_proba(X), 2)
+    finite_rows(emb.transform(X), 2)
+    finite_rows(tiny_pipeline().fit(X * 2, [0, 1, 1, 0]).predict_proba(X), 2)
 
 
 def test_timezone_aware_times_with_different_offsets_are_the_same_clock():
@@ -240,7 +192,7 @@ def test_integer_codes_become_strings():
     vocabulary = CodeVocabulary().fit(X)
     assert vocabulary.codes_.tolist() == ["<UNK>", "250", "401", "I10"]
     assert vocabulary.code_counts_.tolist() == [0, 3, 1, 1]
-    emb = embedder().fit(X)
+    emb = tiny_embedder().fit(X)
     np.testing.assert_array_equal(emb.transform([[(0, 250)]]), emb.transform([[(0, "250")]]))
 
 
@@ -249,7 +201,7 @@ def test_whitespace_around_codes_is_stripped():
     vocabulary = CodeVocabulary().fit(X)
     assert vocabulary.codes_.tolist() == ["<UNK>", "E11.9", "I10"]
     assert vocabulary.code_counts_.tolist() == [0, 3, 1]
-    emb = embedder().fit(X)
+    emb = tiny_embedder().fit(X)
     stripped = emb.transform([[(0, " E11.9 ")]])
     np.testing.assert_array_equal(stripped, emb.transform([[(0, "E11.9")]]))
 
@@ -259,7 +211,7 @@ def test_duplicate_events_are_kept_and_counted():
     vocabulary = CodeVocabulary().fit(X)
     assert dict(zip(vocabulary.codes_, vocabulary.code_counts_)) == {"<UNK>": 0, "A": 4, "B": 2}
     assert dict(zip(vocabulary.codes_, vocabulary.subject_counts_)) == {"<UNK>": 0, "A": 2, "B": 2}
-    emb = embedder(aggregation="mean").fit(X)
+    emb = tiny_embedder(aggregation="mean").fit(X)
     assert emb.code_counts_[emb.vocabulary_["A"]] == 4
     assert as_timelines(X).lengths.tolist() == [4, 2]
     # A duplicate weighs as much as it occurs in the patient's mean.
@@ -375,7 +327,7 @@ def test_label_table_samples_fit_with_group_kfold_and_count_subjects_once():
     for train, test in folds:
         assert not set(groups[train]) & set(groups[test])
     scores = cross_val_score(
-        pipeline().set_params(codevocabulary__min_subjects=2),
+        tiny_pipeline().set_params(codevocabulary__min_subjects=2),
         X,
         y,
         groups=groups,
@@ -440,13 +392,13 @@ def test_errors_name_the_missing_value_and_its_row():
 def test_pandas_output_is_indexed_by_subject_and_prediction_time():
     cohort = make_cohort(40, n_background=20, years=2, random_state=0)
     X, ids = events_to_timelines(cohort.events, prediction_times=cohort.prediction_times)
-    pipe = make_pipeline(CodeVocabulary(), embedder()).set_output(transform="pandas")
+    pipe = make_pipeline(CodeVocabulary(), tiny_embedder()).set_output(transform="pandas")
     features = pipe.fit(X).transform(X)
     assert features.index.names == ["subject_id", "prediction_time"]
     assert features.index.get_level_values(0).tolist() == ids.tolist()
     assert features.index[3] == (ids[3], cohort.prediction_times[ids[3]])
     # Plain timelines have no labels: a RangeIndex, still a DataFrame.
-    plain = embedder().set_output(transform="pandas").fit(BASE).transform(BASE)
+    plain = tiny_embedder().set_output(transform="pandas").fit(BASE).transform(BASE)
     assert isinstance(plain, pd.DataFrame) and plain.index.tolist() == list(range(len(BASE)))
 
 
@@ -464,7 +416,7 @@ def test_events_at_the_prediction_time_follow_the_rule(rule):
     expected = ["A"] if rule == "exclude" else ["A", "B", "C"]
     assert [c for _, c in _cut(X)[0]] == expected
     days = [("2019-01-01", "A"), ("2019-01-02", "B"), ("2019-01-03", "C")]
-    emb = embedder(aggregation="mean").fit(as_timelines([days] * 5))
+    emb = tiny_embedder(aggregation="mean").fit(as_timelines([days] * 5))
     row = emb.transform(X)[0]
     vectors = emb.code_vectors_[[emb.vocabulary_[c] for c in expected]]
     np.testing.assert_allclose(row, vectors.mean(axis=0), rtol=1e-6)

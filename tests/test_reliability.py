@@ -8,61 +8,13 @@ inside numpy or torch); usable but unusual input must give finite output.
 import numpy as np
 import pytest
 import torch
-from helpers import quick_embedder
+from helpers import BASE, FITTERS, Y, finite_rows, tiny_embedder, tiny_pipeline
 from sklearn.exceptions import NotFittedError
-from sklearn.linear_model import LogisticRegression
 from sklearn.model_selection import cross_validate
 from sklearn.pipeline import make_pipeline
 
 import skmed2vec._trainer as trainer_module
 from skmed2vec import CodeVocabulary, TemporalMed2VecEmbedder, as_timelines
-
-# Twelve small patients over four codes, integer days.
-BASE = [
-    [(0, "A"), (1, "B"), (2, "C")],
-    [(0, "A"), (3, "B"), (9, "D")],
-    [(1, "C"), (2, "D")],
-    [(0, "B"), (5, "A"), (6, "C")],
-] * 3
-Y = np.array([0, 1] * 6)
-
-
-def embedder(**params):
-    return quick_embedder(**{"embed_dim": 4, "epochs": 1, **params})
-
-
-def pipeline(vocabulary=None, **params):
-    return make_pipeline(vocabulary or CodeVocabulary(), embedder(**params), LogisticRegression())
-
-
-def _labels(X):
-    try:
-        return np.arange(len(X)) % 2
-    except TypeError:
-        return np.array([0, 1])
-
-
-FITTERS = {
-    "vocabulary": lambda X: CodeVocabulary().fit(X),
-    "embedder": lambda X: embedder().fit(X),
-    "pipeline": lambda X: pipeline().fit(X, _labels(X)),
-}
-
-
-@pytest.fixture(scope="module")
-def fitted():
-    return {
-        "vocabulary": CodeVocabulary().fit(BASE).transform,
-        "embedder": embedder().fit(BASE).transform,
-        "pipeline": pipeline().fit(BASE, Y).predict_proba,
-    }
-
-
-def _finite_rows(features, n):
-    features = np.asarray(features)
-    assert features.shape[0] == n
-    assert np.isfinite(features).all()
-    return features
 
 
 # -- empty input -------------------------------------------------------------------
@@ -76,12 +28,12 @@ def test_fit_without_events_raises(entry, X):
 def test_fit_with_every_event_after_prediction_time_raises():
     X = as_timelines([[(5, "A")], [(7, "B")]], prediction_times=[0, 1])
     with pytest.raises(ValueError, match="no events"):
-        embedder().fit(X)
+        tiny_embedder().fit(X)
 
 
 @pytest.mark.parametrize("aggregation", ["recency", "mean", "max", ["recency", "max"]])
 def test_transform_of_empty_timelines_gives_zero_rows(aggregation):
-    emb = embedder(aggregation=aggregation).fit(BASE)
+    emb = tiny_embedder(aggregation=aggregation).fit(BASE)
     width = emb.get_feature_names_out().size
     assert emb.transform([]).shape == (0, width)
     # Every timeline empty (this used to fail inside numpy).
@@ -91,7 +43,7 @@ def test_transform_of_empty_timelines_gives_zero_rows(aggregation):
     np.testing.assert_array_equal(emb.transform(cut), np.zeros((2, width)))
     # Some timelines empty: zero rows for them, the others as on their own.
     mixed = [[], BASE[0], [], BASE[1]]
-    features = _finite_rows(emb.transform(mixed), 4)
+    features = finite_rows(emb.transform(mixed), 4)
     np.testing.assert_array_equal(features[[0, 2]], 0)
     np.testing.assert_array_equal(features[[1, 3]], emb.transform([BASE[0], BASE[1]]))
     assert np.abs(features[[1, 3]]).sum() > 0
@@ -99,31 +51,31 @@ def test_transform_of_empty_timelines_gives_zero_rows(aggregation):
 
 def test_empty_timelines_inside_a_pipeline():
     X = [t if i % 3 else [] for i, t in enumerate(BASE)]
-    model = pipeline().fit(X, Y)
-    proba = _finite_rows(model.predict_proba(X), len(X))
+    model = tiny_pipeline().fit(X, Y)
+    proba = finite_rows(model.predict_proba(X), len(X))
     np.testing.assert_allclose(proba.sum(axis=1), 1)
-    _finite_rows(model.predict_proba([[], []]), 2)
+    finite_rows(model.predict_proba([[], []]), 2)
     assert model[:-1].transform([[]]).shape == (1, 8)  # recency and mean blocks
 
 
 def test_unknown_codes_only_after_ignore_give_zero_rows():
     vocabulary = CodeVocabulary(handle_unknown="ignore").fit(BASE)
-    model = make_pipeline(vocabulary, embedder()).fit(BASE)
+    model = make_pipeline(vocabulary, tiny_embedder()).fit(BASE)
     np.testing.assert_array_equal(model.transform([[(0, "NEW"), (1, "OTHER")]]), 0)
 
 
 def test_reversed_timelines_give_the_same_model_and_features():
     shuffled = [list(reversed(t)) for t in BASE]
     for objective in ("negative_sampling", "softmax"):
-        a = embedder(objective=objective, epochs=2).fit(BASE)
-        b = embedder(objective=objective, epochs=2).fit(shuffled)
+        a = tiny_embedder(objective=objective, epochs=2).fit(BASE)
+        b = tiny_embedder(objective=objective, epochs=2).fit(shuffled)
         np.testing.assert_array_equal(a.code_vectors_, b.code_vectors_)
         np.testing.assert_array_equal(a.transform(BASE), b.transform(shuffled))
         np.testing.assert_array_equal(a.transform(shuffled), a.transform(BASE))
 
 
 def test_unknown_code_lookups_name_the_code():
-    emb = embedder().fit(BASE)
+    emb = tiny_embedder().fit(BASE)
     with pytest.raises(KeyError, match="'NOPE' is not in the vocabulary"):
         emb.most_similar("NOPE")
     with pytest.raises(KeyError, match="'NOPE' is not in the vocabulary"):
@@ -134,7 +86,7 @@ def test_unknown_code_lookups_name_the_code():
 @pytest.mark.parametrize("n_labels", [3, len(BASE) + 1])
 def test_labels_of_another_length_raise_in_a_pipeline(n_labels):
     with pytest.raises(ValueError, match="inconsistent numbers of samples"):
-        pipeline().fit(BASE, np.arange(n_labels) % 2)
+        tiny_pipeline().fit(BASE, np.arange(n_labels) % 2)
 
 
 BAD_EMBEDDER_PARAMS = [
@@ -171,7 +123,7 @@ BAD_EMBEDDER_PARAMS = [
 )
 @pytest.mark.parametrize("where", ["embedder", "pipeline"])
 def test_out_of_range_parameters_raise_at_fit_naming_the_parameter(params, name, where):
-    model = embedder(**params) if where == "embedder" else pipeline(**params)
+    model = tiny_embedder(**params) if where == "embedder" else tiny_pipeline(**params)
     with pytest.raises(ValueError, match=name):
         model.fit(BASE, Y)
 
@@ -188,10 +140,10 @@ def test_unavailable_device_raises_value_error(device, available):
     if available():
         pytest.skip(f"{device} is available here")
     with pytest.raises(ValueError, match=f"device='{device}' was requested but .* not available"):
-        embedder(device=device).fit(BASE)
+        tiny_embedder(device=device).fit(BASE)
 
 
-# -- not fitted ----------------------------------------------------------------------
+# -- not tiny_fitted ----------------------------------------------------------------------
 @pytest.mark.parametrize(
     "call",
     [
@@ -216,7 +168,7 @@ def test_unavailable_device_raises_value_error(device, available):
 def test_embedder_methods_before_fit_raise_not_fitted(call, tmp_path, monkeypatch):
     monkeypatch.chdir(tmp_path)
     with pytest.raises(NotFittedError):
-        call(embedder())
+        call(tiny_embedder())
     assert not list(tmp_path.iterdir())
 
 
@@ -224,28 +176,28 @@ def test_vocabulary_and_pipeline_before_fit_raise_not_fitted():
     with pytest.raises(NotFittedError):
         CodeVocabulary().transform(BASE)
     with pytest.raises(NotFittedError):
-        pipeline().predict_proba(BASE)
+        tiny_pipeline().predict_proba(BASE)
     with pytest.raises(NotFittedError):
-        pipeline()[:-1].transform(BASE)
+        tiny_pipeline()[:-1].transform(BASE)
 
 
 # -- tiny vocabularies -------------------------------------------------------------
 @pytest.mark.parametrize("objective", ["negative_sampling", "softmax"])
 def test_a_single_code(objective):
     X = [[(0, "A"), (1, "A")], [(0, "A")], [(3, "A")]]
-    emb = embedder(objective=objective, epochs=2).fit(X)
+    emb = tiny_embedder(objective=objective, epochs=2).fit(X)
     assert emb.codes_.tolist() == ["<UNK>", "A"]
     assert np.isfinite(emb.code_vectors_).all() and np.isfinite(emb.context_vectors_).all()
-    _finite_rows(emb.transform(X), 3)
+    finite_rows(emb.transform(X), 3)
     assert emb.most_similar("A") == []
     assert 0 <= emb.score(X) <= 1
-    _finite_rows(pipeline(objective=objective).fit(X, [0, 1, 0]).predict_proba(X), 3)
+    finite_rows(tiny_pipeline(objective=objective).fit(X, [0, 1, 0]).predict_proba(X), 3)
 
 
 def test_a_single_event():
-    emb = embedder().fit([[(0, "A")]])
+    emb = tiny_embedder().fit([[(0, "A")]])
     assert emb.codes_.tolist() == ["<UNK>", "A"]
-    _finite_rows(emb.transform([[(0, "A")], [(0, "B")]]), 2)
+    finite_rows(emb.transform([[(0, "A")], [(0, "B")]]), 2)
     with pytest.raises(ValueError, match="no event followed by another"):
         emb.score([[(0, "A")]])
 
@@ -253,11 +205,11 @@ def test_a_single_event():
 @pytest.mark.parametrize("objective", ["negative_sampling", "softmax"])
 def test_fewer_codes_than_negatives(objective):
     X = [[(0, "A"), (1, "B"), (2, "C")], [(0, "C"), (4, "A")]] * 3
-    emb = embedder(negative=20, objective=objective, epochs=3).fit(X)
+    emb = tiny_embedder(negative=20, objective=objective, epochs=3).fit(X)
     assert len(emb.codes_) == 4
     assert np.isfinite(emb.loss_curve_).all()
     assert np.isfinite(emb.code_vectors_).all() and np.isfinite(emb.context_vectors_).all()
-    _finite_rows(emb.transform(X), len(X))
+    finite_rows(emb.transform(X), len(X))
 
 
 # -- numerics ------------------------------------------------------------------------
@@ -272,31 +224,31 @@ CENTURIES = [
 @pytest.mark.parametrize("objective", ["negative_sampling", "softmax"])
 @pytest.mark.parametrize("time_decay", [0, 1e-3, 1, 1e3])
 def test_finite_across_time_decays_and_150_year_gaps(time_decay, objective):
-    emb = embedder(time_decay=time_decay, objective=objective, epochs=2, embed_dim=8)
+    emb = tiny_embedder(time_decay=time_decay, objective=objective, epochs=2, embed_dim=8)
     emb.set_params(aggregation=["recency", "mean", "max"]).fit(CENTURIES)
     assert np.isfinite(emb.loss_curve_).all()
     assert np.isfinite(emb.code_vectors_).all() and np.isfinite(emb.context_vectors_).all()
-    features = _finite_rows(emb.transform(CENTURIES), len(CENTURIES))
+    features = finite_rows(emb.transform(CENTURIES), len(CENTURIES))
     assert np.abs(features).sum() > 0
     assert 0 <= emb.score(CENTURIES) <= 1
 
 
 @pytest.mark.parametrize("embed_dim", [1, 1024])
 def test_extreme_embedding_sizes(embed_dim):
-    emb = embedder(embed_dim=embed_dim, epochs=2).fit(BASE)
+    emb = tiny_embedder(embed_dim=embed_dim, epochs=2).fit(BASE)
     assert emb.code_vectors_.shape == (5, embed_dim)
     assert np.isfinite(emb.loss_curve_).all() and np.isfinite(emb.code_vectors_).all()
-    assert _finite_rows(emb.transform(BASE), len(BASE)).shape[1] == 2 * embed_dim
+    assert finite_rows(emb.transform(BASE), len(BASE)).shape[1] == 2 * embed_dim
     assert np.isfinite(emb.similarity("A", "B"))
 
 
 @pytest.mark.parametrize("objective", ["negative_sampling", "softmax"])
 def test_ten_times_the_default_learning_rate_stays_finite(objective):
     rate = 10 * TemporalMed2VecEmbedder().learning_rate
-    emb = embedder(learning_rate=rate, objective=objective, epochs=3).fit(BASE)
+    emb = tiny_embedder(learning_rate=rate, objective=objective, epochs=3).fit(BASE)
     assert np.isfinite(emb.loss_curve_).all()
     assert np.isfinite(emb.code_vectors_).all() and np.isfinite(emb.context_vectors_).all()
-    _finite_rows(emb.transform(BASE), len(BASE))
+    finite_rows(emb.transform(BASE), len(BASE))
 
 
 @pytest.mark.parametrize("epochs", [1, 3])
@@ -305,7 +257,7 @@ def test_ten_times_the_default_learning_rate_stays_finite(objective):
 def test_divergence_raises_suggesting_a_lower_learning_rate(objective, batch_size, epochs):
     # With time_decay=0 the softmax objective has no gradient from a zero context table
     # (every context of a window weighs the same): it cannot diverge, so decay is on.
-    emb = embedder(
+    emb = tiny_embedder(
         learning_rate=1e30, objective=objective, batch_size=batch_size, epochs=epochs,
         time_decay=0.01,
     )  # fmt: skip
@@ -315,7 +267,7 @@ def test_divergence_raises_suggesting_a_lower_learning_rate(objective, batch_siz
 
 
 def test_non_finite_vectors_raise_and_keep_the_previous_fit(monkeypatch):
-    emb = embedder().fit(BASE)
+    emb = tiny_embedder().fit(BASE)
     before = {k: v.copy() if isinstance(v, np.ndarray) else v for k, v in vars(emb).items()}
     real = trainer_module.run_epoch
 
@@ -329,7 +281,7 @@ def test_non_finite_vectors_raise_and_keep_the_previous_fit(monkeypatch):
     with pytest.raises(FloatingPointError, match="learning_rate"):
         emb.fit(BASE[:4])
     with pytest.raises(FloatingPointError, match="learning_rate"):
-        embedder().fit(BASE)
+        tiny_embedder().fit(BASE)
     assert vars(emb).keys() == before.keys()
     for key, value in before.items():
         if isinstance(value, np.ndarray):
@@ -342,22 +294,22 @@ def test_a_loss_that_explodes_across_epochs_raises(monkeypatch):
     losses = iter([1.0, 5.0, 2e3])
     monkeypatch.setattr(trainer_module, "run_epoch", lambda *a, **k: next(losses))
     with pytest.raises(FloatingPointError, match="mean loss rose from 1 to 2000.*learning_rate"):
-        embedder(epochs=3).fit(BASE)
+        tiny_embedder(epochs=3).fit(BASE)
 
 
 # -- determinism ---------------------------------------------------------------------
 @pytest.mark.parametrize("objective", ["negative_sampling", "softmax"])
 def test_same_random_state_gives_bit_identical_vectors(objective):
-    a = embedder(objective=objective, epochs=2, random_state=7).fit(BASE)
-    b = embedder(objective=objective, epochs=2, random_state=7).fit(BASE)
-    c = embedder(objective=objective, epochs=2, random_state=8).fit(BASE)
+    a = tiny_embedder(objective=objective, epochs=2, random_state=7).fit(BASE)
+    b = tiny_embedder(objective=objective, epochs=2, random_state=7).fit(BASE)
+    c = tiny_embedder(objective=objective, epochs=2, random_state=8).fit(BASE)
     assert np.array_equal(a.code_vectors_, b.code_vectors_)
     assert np.array_equal(a.context_vectors_, b.context_vectors_)
     assert a.loss_curve_ == b.loss_curve_
     assert not np.array_equal(a.code_vectors_, c.code_vectors_)
     rng = np.random.RandomState(3)
-    d = embedder(random_state=rng).fit(BASE)
-    e = embedder(random_state=np.random.RandomState(3)).fit(BASE)
+    d = tiny_embedder(random_state=rng).fit(BASE)
+    e = tiny_embedder(random_state=np.random.RandomState(3)).fit(BASE)
     assert np.array_equal(d.code_vectors_, e.code_vectors_)
 
 
@@ -367,7 +319,7 @@ def test_vectors_do_not_depend_on_the_torch_thread_count():
         results = []
         for threads in (1, 2):
             torch.set_num_threads(threads)
-            results.append(embedder(epochs=2, embed_dim=16).fit(BASE).code_vectors_)
+            results.append(tiny_embedder(epochs=2, embed_dim=16).fit(BASE).code_vectors_)
             assert torch.get_num_threads() == threads  # restored after fit
     finally:
         torch.set_num_threads(previous)
@@ -377,7 +329,7 @@ def test_vectors_do_not_depend_on_the_torch_thread_count():
 def test_vectors_do_not_depend_on_n_jobs():
     X, y = BASE * 2, np.tile(Y, 2)
     runs = [
-        cross_validate(pipeline(epochs=2), X, y, cv=2, n_jobs=n_jobs, return_estimator=True)
+        cross_validate(tiny_pipeline(epochs=2), X, y, cv=2, n_jobs=n_jobs, return_estimator=True)
         for n_jobs in (1, 2)
     ]
     for one, two in zip(runs[0]["estimator"], runs[1]["estimator"]):

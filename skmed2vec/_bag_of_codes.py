@@ -154,28 +154,6 @@ class BagOfCodes(TimelineEstimatorMixin, TransformerMixin, BaseEstimator):
         self.time_kind_ = X.time_kind if X.n_events else None
         return self
 
-    def _encode(self, X):
-        X = as_timelines(X)
-        if X.is_encoded:
-            if not np.array_equal(X.code_names, self.codes_):
-                raise ValueError(
-                    "X was encoded with a different vocabulary than the one this "
-                    "BagOfCodes was fitted with; encode it with the same CodeVocabulary."
-                )
-        elif self.code_vocabulary_ is not None:
-            X = self.code_vocabulary_.transform(X)
-        else:
-            raise ValueError(
-                "this BagOfCodes was fitted on encoded timelines; pass X through the "
-                "same CodeVocabulary (e.g. in a Pipeline) before it."
-            )
-        if X.n_events and self.time_kind_ is not None and X.time_kind != self.time_kind_:
-            raise ValueError(
-                f"X has {X.time_kind} times but the BagOfCodes was fitted on "
-                f"{self.time_kind_} times."
-            )
-        return X.up_to_prediction()
-
     def transform(self, X):
         """Sparse rows, one per patient, from the events up to its prediction time.
 
@@ -188,7 +166,7 @@ class BagOfCodes(TimelineEstimatorMixin, TransformerMixin, BaseEstimator):
         scipy.sparse.csr_matrix of float64 of shape (n_patients, n_windows * n_codes)
         """
         check_is_fitted(self, "codes_")
-        X = self._encode(X)
+        X = self._encoded_input(X)
         n, n_codes = len(X), len(self.codes_)
         patient = X.patient_ids()
         ages = event_ages(X)

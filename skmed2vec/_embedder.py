@@ -224,28 +224,6 @@ class TemporalMed2VecEmbedder(TimelineEstimatorMixin, TransformerMixin, BaseEsti
     def _recency_decay(self):
         return self.time_decay if self.recency_decay is None else self.recency_decay
 
-    def _encode(self, X):
-        """Timelines encoded with the fitted vocabulary, cut at their prediction times."""
-        X = as_timelines(X)
-        if X.is_encoded:
-            if not np.array_equal(X.code_names, self.codes_):
-                raise ValueError(
-                    "X was encoded with a different vocabulary than the one this "
-                    "embedder was fitted with; encode it with the same CodeVocabulary."
-                )
-        elif self.code_vocabulary_ is not None:
-            X = self.code_vocabulary_.transform(X)
-        else:
-            raise ValueError(
-                "this embedder was fitted on encoded timelines; pass X through the "
-                "same CodeVocabulary (e.g. in a Pipeline) before it."
-            )
-        if X.n_events and X.time_kind != self.time_kind_:
-            raise ValueError(
-                f"X has {X.time_kind} times but the embedder was fitted on {self.time_kind_} times."
-            )
-        return X.up_to_prediction()
-
     # -- fit -----------------------------------------------------------------
     @_fit_context(prefer_skip_nested_validation=True)
     def fit(self, X, y=None):
@@ -399,7 +377,7 @@ class TemporalMed2VecEmbedder(TimelineEstimatorMixin, TransformerMixin, BaseEsti
             :func:`~skmed2vec.events_to_timelines`.
         """
         check_is_fitted(self, "code_vectors_")
-        X = self._encode(X)
+        X = self._encoded_input(X)
         aggregations = self._aggregations()
         if X.n_events:
             features = patient_features(self.code_vectors_, X, self._recency_decay(), aggregations)
@@ -452,7 +430,7 @@ class TemporalMed2VecEmbedder(TimelineEstimatorMixin, TransformerMixin, BaseEsti
         float
         """
         check_is_fitted(self, "code_vectors_")
-        X = self._encode(X)
+        X = self._encoded_input(X)
         return next_codes_auc(
             self.code_vectors_,
             self.context_vectors_,

@@ -1,12 +1,22 @@
 """Percentile bootstrap intervals: means, and AUROC/AUPRC of resampled patients."""
 
 import logging
+from numbers import Integral
 
 import numpy as np
+from sklearn.utils._param_validation import Interval, RealNotInt
 
 from ._vectors import BLOCK_ELEMENTS, block_rows
 
-__all__ = ["bootstrap_scores", "mean_interval", "percentile_interval"]
+__all__ = ["INTERVAL_PARAMS", "bootstrap_scores", "mean_interval", "percentile_interval"]
+
+#: Constraints of the results' ``interval(confidence, n_bootstrap, random_state)``.
+INTERVAL_PARAMS = {
+    "self": "no_validation",
+    "confidence": [Interval(RealNotInt, 0, 1, closed="neither")],
+    "n_bootstrap": [Interval(Integral, 1, None, closed="left")],
+    "random_state": "no_validation",
+}
 
 logger = logging.getLogger(__name__)
 

@@ -7,10 +7,10 @@ from numbers import Integral
 
 import numpy as np
 import pandas as pd
-from sklearn.utils._param_validation import Interval, RealNotInt
+from sklearn.utils._param_validation import Interval
 
 from .._validation import validate_params
-from ._bootstrap import mean_interval
+from ._bootstrap import INTERVAL_PARAMS, mean_interval
 from ._vectors import block_rows, known_codes, top_k
 
 __all__ = ["NeighbourPrecisionResult", "neighbour_precision"]
@@ -49,14 +49,7 @@ class NeighbourPrecisionResult:
     query_codes: np.ndarray = field(repr=False, compare=False, default=None)
     query_precision: np.ndarray = field(repr=False, compare=False, default=None)
 
-    @validate_params(
-        {
-            "self": "no_validation",
-            "confidence": [Interval(RealNotInt, 0, 1, closed="neither")],
-            "n_bootstrap": [Interval(Integral, 1, None, closed="left")],
-            "random_state": "no_validation",
-        }
-    )
+    @validate_params(INTERVAL_PARAMS)
     def interval(self, confidence=0.95, n_bootstrap=1000, random_state=0):
         """Percentile bootstrap interval of ``precision`` over the query codes.
 
@@ -69,15 +62,7 @@ class NeighbourPrecisionResult:
         """
         return mean_interval(self.query_precision, confidence, n_bootstrap, random_state)
 
-    @validate_params(
-        {
-            "self": "no_validation",
-            "other": "no_validation",
-            "confidence": [Interval(RealNotInt, 0, 1, closed="neither")],
-            "n_bootstrap": [Interval(Integral, 1, None, closed="left")],
-            "random_state": "no_validation",
-        }
-    )
+    @validate_params({**INTERVAL_PARAMS, "other": "no_validation"})
     def difference(self, other, confidence=0.95, n_bootstrap=1000, random_state=0):
         """Paired difference ``self - other`` over the query codes both scored.
 

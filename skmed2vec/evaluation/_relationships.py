@@ -8,7 +8,7 @@ import pandas as pd
 from sklearn.utils._param_validation import Interval, RealNotInt
 
 from .._validation import validate_params
-from ._bootstrap import mean_interval
+from ._bootstrap import INTERVAL_PARAMS, mean_interval
 from ._vectors import block_rows, code_systems, known_codes, present_pairs, top_k
 
 __all__ = ["RecallAtKResult", "RelationshipPowerResult", "recall_at_k", "relationship_power"]
@@ -71,14 +71,7 @@ class RecallAtKResult:
     k: int
     hits: np.ndarray = field(repr=False, compare=False, default=None)
 
-    @validate_params(
-        {
-            "self": "no_validation",
-            "confidence": [Interval(RealNotInt, 0, 1, closed="neither")],
-            "n_bootstrap": [Interval(Integral, 1, None, closed="left")],
-            "random_state": "no_validation",
-        }
-    )
+    @validate_params(INTERVAL_PARAMS)
     def interval(self, confidence=0.95, n_bootstrap=1000, random_state=0):
         """Percentile bootstrap interval of ``recall`` over the tested pairs.
 

@@ -1,5 +1,6 @@
 import numpy as np
 import pytest
+from helpers import BASE, Y
 from sklearn.linear_model import LogisticRegression
 from sklearn.pipeline import make_pipeline
 
@@ -123,13 +124,6 @@ def test_set_output_pandas_passes_timelines_through():
 
 
 # -- parameters ----------------------------------------------------------------------
-BASE = [
-    [(0, "A"), (1, "B"), (2, "C")],
-    [(0, "A"), (3, "B"), (9, "D")],
-    [(1, "C"), (2, "D")],
-    [(0, "B"), (5, "A"), (6, "C")],
-] * 3
-Y = np.array([0, 1] * 6)
 
 
 def pipeline(vocabulary):

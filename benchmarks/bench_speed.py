@@ -19,7 +19,8 @@ alike; ``os.getloadavg()`` is recorded around every run):
   learning-rate decay over ``--epochs``; the cumulative time counts
   ``build_vocab`` and the epochs, not the evaluation between them.
 - ``skmed2vec-list``: ``TemporalMed2VecEmbedder`` at its defaults (dim 128,
-  window 5, 5 negatives) on a list of ``(day, code string)`` lists;
+  window 5, 5 negatives) with ``n_jobs=2`` (gensim's ``workers=2``) on a
+  list of ``(day, code string)`` lists;
   ``skmed2vec-table``: the same on a pandas event table (``subject_id``,
   ``time`` in days, ``code`` strings) through ``events_to_timelines``. Each is
   fitted with ``epochs=1, 2, ...`` up to ``--skmed2vec-epochs`` (the same
@@ -182,8 +183,9 @@ def worker_skmed2vec(data_path, epochs, seed, form):
     for n_epochs in range(1, epochs + 1):
         messages = []
         embedder = TemporalMed2VecEmbedder(
-            embed_dim=DIM, window=WINDOW, negative=NEGATIVE, epochs=n_epochs, random_state=seed
-        )
+            embed_dim=DIM, window=WINDOW, negative=NEGATIVE, epochs=n_epochs, random_state=seed,
+            n_jobs=GENSIM_WORKERS,
+        )  # fmt: skip
         capture_epoch_lines(messages)
         fit_segment = _Segments()
         with fit_segment:

@@ -12,7 +12,7 @@ import torch
 
 from ._chunks import iter_chunks
 from ._core import RowwiseAdagrad, TemporalMed2Vec
-from ._core._training import negative_cdf, run_epoch, single_threaded
+from ._core._training import negative_cdf, run_epoch, torch_threads
 from ._pairs import MAX_CACHED_PAIRS, PairTotals, window_contexts, window_weights
 from ._warnings import warn_caller
 from ._weights import temporal_weight
@@ -35,6 +35,7 @@ class Settings:
     learning_rate: float
     chunk_events: int
     device: torch.device
+    threads: int
 
 
 def resolve_device(name):
@@ -99,7 +100,7 @@ def train(X, counts, settings, *, seed, report, initial=None, pairs=None):
         _set_initial_rows(model, *initial)
     optimizer = RowwiseAdagrad(model.parameters(), lr=settings.learning_rate)
     cdf = negative_cdf(counts)
-    with single_threaded():
+    with torch_threads(settings.threads):
         losses = _epochs(model, optimizer, X, cdf, generator, settings, report, pairs)
     # The model is dropped after fit: its CPU storage can back the arrays.
     vectors = model.target.weight.detach().cpu().numpy()

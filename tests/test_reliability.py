@@ -336,3 +336,40 @@ def test_vectors_do_not_depend_on_n_jobs():
         assert np.array_equal(one[1].code_vectors_, two[1].code_vectors_)
         assert np.array_equal(one[-1].coef_, two[-1].coef_)
     np.testing.assert_array_equal(runs[0]["test_score"], runs[1]["test_score"])
+
+
+def test_training_threads_from_n_jobs_leave_the_vectors_unchanged(cohort):
+    # Batches large enough for torch to split the matrix products between threads.
+    def fit(n_jobs):
+        model = TemporalMed2VecEmbedder(
+            embed_dim=64, epochs=2, batch_size=2048, n_jobs=n_jobs, random_state=0
+        )
+        return model.fit(cohort.X)
+
+    previous = torch.get_num_threads()
+    one, two, every = fit(None), fit(2), fit(-1)
+    assert torch.get_num_threads() == previous
+    for other in (two, every):
+        assert np.array_equal(one.code_vectors_, other.code_vectors_)
+        assert np.array_equal(one.context_vectors_, other.context_vectors_)
+        assert one.loss_curve_ == other.loss_curve_
+
+
+@pytest.mark.parametrize(
+    "n_jobs, cores, threads",
+    [
+        (None, 8, 1),
+        (1, 8, 1),
+        (2, 8, 2),
+        (16, 8, 8),
+        (-1, 8, 8),
+        (-2, 8, 7),
+        (-1, 1, 1),
+        (-9, 8, 1),
+    ],
+)
+def test_training_threads_follow_n_jobs_up_to_the_cores(monkeypatch, n_jobs, cores, threads):
+    from skmed2vec import _embedder
+
+    monkeypatch.setattr(_embedder.joblib, "cpu_count", lambda: cores)
+    assert _embedder._training_threads(n_jobs) == threads

@@ -87,8 +87,10 @@ def negative_sampling_gradient(scores, weights, negative_weight=1.0):
     """
     n_pos = weights.shape[1]
     row_weight = weights.sum(dim=1, keepdim=True) * negative_weight
-    positive, negative = scores[:, :n_pos], scores[:, n_pos:]
-    loss = (weights * F.softplus(-positive)).sum() + (row_weight * F.softplus(negative)).sum()
+    # One softplus for all columns: softplus(-s) = softplus(s) - s for the positives.
+    softplus = F.softplus(scores)
+    loss = (weights * (softplus[:, :n_pos] - scores[:, :n_pos])).sum()
+    loss += (row_weight * softplus[:, n_pos:].sum(dim=1, keepdim=True)).sum()
     grad = torch.sigmoid(scores)
     grad[:, :n_pos].sub_(1.0).mul_(weights)
     grad[:, n_pos:].mul_(row_weight)

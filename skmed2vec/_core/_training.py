@@ -6,23 +6,25 @@ import torch
 
 from ._losses import negative_sampling_gradient, temporal_softmax_loss
 
-__all__ = ["negative_cdf", "run_epoch", "single_threaded"]
+__all__ = ["negative_cdf", "run_epoch", "torch_threads"]
 
 #: Shared negatives drawn per batch for each of the `negative` per positive.
 SHARED_POOL = 32
 
+#: Batches gathered from the shuffled rows at once.
+_GATHER_BATCHES = 64
+
 
 @contextmanager
-def single_threaded():
-    """Run torch's CPU kernels on one thread for the duration of the block.
+def torch_threads(threads):
+    """Run torch's CPU kernels on ``threads`` threads for the duration of the block.
 
-    Training steps are small (a few thousand rows): waking a second OpenMP
-    thread for each elementwise kernel costs milliseconds on some machines,
-    twenty times the work itself. One thread also makes the float sums, and
-    so the vectors, the same whatever parallelism surrounds the fit.
+    The previous setting is restored afterwards. The step's kernels split
+    their outputs between threads and never a sum, so the vectors are the
+    same for every thread count (tested); the count only changes the speed.
     """
     previous = torch.get_num_threads()
-    torch.set_num_threads(1)
+    torch.set_num_threads(threads)
     try:
         yield
     finally:
@@ -78,8 +80,14 @@ def run_epoch(model, optimizer, data, *, objective, batch_size, negative, cdf, g
     order = torch.randperm(n, generator=generator)
     total_loss = 0.0
     for start in range(0, n, batch_size):
-        rows = order[start : start + batch_size]
-        batch = {name: values[rows].to(device) for name, values in data.items()}
+        if start % (batch_size * _GATHER_BATCHES) == 0:
+            # One gather per array for the next batches, which are then slices.
+            rows = order[start : start + batch_size * _GATHER_BATCHES]
+            block = {name: values.index_select(0, rows) for name, values in data.items()}
+        offset = start % (batch_size * _GATHER_BATCHES)
+        batch = {
+            name: values[offset : offset + batch_size].to(device) for name, values in block.items()
+        }
         if objective == "softmax":
             loss = _softmax_step(model, optimizer, batch)
         else:
@@ -106,11 +114,11 @@ def _negative_sampling_step(model, optimizer, batch, negative, cdf, generator):
     targets = batch["targets"].long()
     contexts = batch["contexts"].long()
     weights = batch["weights"].unsqueeze(1)
+    pool = negative * SHARED_POOL
+    drawn = _draw(cdf, pool, generator).to(contexts.device) if pool else None
     target_vectors, context_vectors = model.lookup(targets, contexts.unsqueeze(1))
     scores = model.score(target_vectors, context_vectors)
-    pool = negative * SHARED_POOL
     if pool:
-        drawn = _draw(cdf, pool, generator).to(contexts.device)
         negative_vectors = model.context.weight.detach().index_select(0, drawn)
         scores = torch.cat([scores, target_vectors @ negative_vectors.T], dim=1)
     loss, grad = negative_sampling_gradient(scores, weights, 1.0 / SHARED_POOL)

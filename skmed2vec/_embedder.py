@@ -14,6 +14,7 @@ from sklearn.utils.validation import check_is_fitted, check_memory
 from ._base import UNKNOWN, TimelineEstimatorMixin
 from ._export import save_vectors
 from ._features import AGGREGATIONS, patient_features
+from ._rows import TrainingRows
 from ._scoring import HORIZON_DAYS, next_codes_auc
 from ._timelines import as_timelines
 from ._vectors import row_norms
@@ -258,10 +259,17 @@ class TemporalMed2VecEmbedder(TimelineEstimatorMixin, TransformerMixin, BaseEsti
         pairs = None
         if self.objective == "negative_sampling":
             self._report(f"counting window pairs of {X.n_events:,} events, {len(X):,} samples")
-            pairs = self._count_pairs(X).pair_weights(self.time_decay)
-            self._report(f"{len(pairs[0]):,} distinct pairs")
+            pairs = TrainingRows(*self._count_pairs(X).pair_weights(self.time_decay))
+            self._report(
+                f"{len(pairs):,} distinct pairs"
+                + (" (in a temporary file)" if pairs.on_disk else "")
+            )
         code_counts = np.bincount(X.codes, minlength=len(X.code_names)).astype(np.int64)
-        self._train(X, code_counts, X.code_names, X.time_kind, pairs)
+        try:
+            self._train(X, code_counts, X.code_names, X.time_kind, pairs)
+        finally:
+            if pairs is not None:
+                pairs.close()
         self.code_vocabulary_ = vocabulary
         return self
 
@@ -323,8 +331,8 @@ class TemporalMed2VecEmbedder(TimelineEstimatorMixin, TransformerMixin, BaseEsti
                 )
         if counts.code_counts.sum() == 0:
             raise ValueError("counts hold no events to learn from.")
-        pairs = counts.pair_weights(self.time_decay)
-        self._train(None, counts.code_counts, counts.code_names, counts.time_kind, pairs)
+        with TrainingRows(*counts.pair_weights(self.time_decay)) as pairs:
+            self._train(None, counts.code_counts, counts.code_names, counts.time_kind, pairs)
         self.code_vocabulary_ = None
         return self
 

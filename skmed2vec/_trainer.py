@@ -14,6 +14,7 @@ from ._chunks import iter_chunks
 from ._core import RowwiseAdagrad, TemporalMed2Vec
 from ._core._training import negative_cdf, run_epoch, torch_threads
 from ._pairs import MAX_CACHED_PAIRS, PairTotals, window_contexts, window_weights
+from ._rows import TrainingRows
 from ._warnings import warn_caller
 from ._weights import temporal_weight
 
@@ -74,9 +75,9 @@ def train(X, counts, settings, *, seed, report, initial=None, pairs=None):
         Warm start: the initial code vectors of ``rows`` are replaced by
         ``vectors`` (and their context vectors by ``context`` unless it is
         None) before training; other rows keep their random start.
-    pairs : tuple (targets, contexts, weights), default=None
-        Precomputed distinct directed pairs and their summed weights
-        (``PairCounts.pair_weights``), used by every epoch of
+    pairs : TrainingRows, default=None
+        Precomputed distinct directed pairs and their summed weights (from
+        ``PairCounts.pair_weights``), used by every epoch of
         ``"negative_sampling"`` instead of summing the pairs of ``X``.
 
     Returns
@@ -139,7 +140,7 @@ def _epochs(model, optimizer, X, cdf, generator, settings, report, pairs=None):
     streamed fits report losses on the same scale.
     """
     if pairs is not None:
-        chunks, cached = [], _pair_tensors(*pairs)
+        chunks, cached = [], _pair_tensors(pairs)
     else:
         chunks = list(iter_chunks(X.offsets, settings.chunk_events))
         cached = _training_data(X, chunks, settings)
@@ -226,20 +227,15 @@ def _training_data(X, chunks, settings):
         ):
             if not totals.add(left, right, weights):
                 return None
-    return _pair_tensors(*totals.result())
+    return _pair_tensors(TrainingRows(*totals.result(), budget=np.inf))
 
 
-def _pair_tensors(targets, contexts, weights):
-    """Training tensors of distinct directed pairs and their summed weights."""
-    weights = weights.astype(np.float32)
-    # Sums too small for float32 train nothing: drop their rows.
-    if not weights.all():
-        keep = weights > 0
-        targets, contexts, weights = targets[keep], contexts[keep], weights[keep]
+def _pair_tensors(rows):
+    """Training tensors of distinct directed pairs and their summed weights (no copy)."""
     return {
-        "targets": torch.from_numpy(targets),
-        "contexts": torch.from_numpy(contexts),
-        "weights": torch.from_numpy(weights),
+        "targets": torch.from_numpy(rows.targets),
+        "contexts": torch.from_numpy(rows.contexts),
+        "weights": torch.from_numpy(rows.weights),
     }
 
 

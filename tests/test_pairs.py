@@ -1,6 +1,7 @@
 """Tests of context pairs: windows, temporal weights, aggregation and chunks."""
 
 import copy
+import tempfile
 
 import numpy as np
 import pytest
@@ -206,7 +207,7 @@ def test_fit_streams_chunks_when_pairs_exceed_the_cache(monkeypatch):
     settings = _trainer.Settings(
         embed_dim=16, time_decay=cached.time_decay, window=5, max_gap=None,
         objective="negative_sampling", negative=5, epochs=3, batch_size=1024,
-        learning_rate=0.2, chunk_events=2000, device=_trainer.resolve_device("cpu"),
+        learning_rate=0.2, chunk_events=2000, device=_trainer.resolve_device("cpu"), threads=1,
     )  # fmt: skip
     vectors, context, losses = _trainer.train(
         encoded, cached.code_counts_, settings, seed=0, report=lambda message: None
@@ -234,7 +235,7 @@ def _settings(**changes):
     params = dict(
         embed_dim=4, time_decay=1.0, window=2, max_gap=None, objective="negative_sampling",
         negative=5, epochs=1, batch_size=8, learning_rate=0.2, chunk_events=10**6,
-        device=_trainer.resolve_device("cpu"),
+        device=_trainer.resolve_device("cpu"), threads=1,
     )  # fmt: skip
     return _trainer.Settings(**{**params, **changes})
 
@@ -268,3 +269,26 @@ def test_softmax_rows_weigh_contexts_with_temporal_weight():
     expected = np.where(mask, temporal_weight(deltas, 0.5), 0.0).astype(np.float32)
     np.testing.assert_array_equal(data["weights"].numpy(), expected)
     np.testing.assert_array_equal(data["mask"].numpy(), mask)
+
+
+def test_rows_above_the_memory_budget_train_from_a_temporary_file(cohort, monkeypatch, tmp_path):
+    from skmed2vec import TemporalMed2VecEmbedder, _rows
+
+    params = dict(embed_dim=16, epochs=2, random_state=0)
+    in_memory = TemporalMed2VecEmbedder(**params).fit(cohort.X)
+    monkeypatch.setenv("TMPDIR", str(tmp_path))
+    monkeypatch.setattr(tempfile, "tempdir", None)  # re-read TMPDIR
+    monkeypatch.setattr(_rows, "MEMORY_BUDGET", 0)
+    made = []
+    real = _rows.TrainingRows.__init__
+
+    def recording(self, *args, **kwargs):
+        real(self, *args, **kwargs)
+        made.append((self.on_disk, isinstance(self.targets, np.memmap), list(tmp_path.iterdir())))
+
+    monkeypatch.setattr(_rows.TrainingRows, "__init__", recording)
+    on_disk = TemporalMed2VecEmbedder(**params).fit(cohort.X)
+    assert made and made[0][:2] == (True, True) and made[0][2]  # a file while training
+    assert list(tmp_path.iterdir()) == []  # removed after fit
+    np.testing.assert_array_equal(on_disk.code_vectors_, in_memory.code_vectors_)
+    assert on_disk.loss_curve_ == in_memory.loss_curve_

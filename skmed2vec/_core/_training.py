@@ -77,7 +77,9 @@ def run_epoch(model, optimizer, data, *, objective, batch_size, negative, cdf, g
     """
     device = model.target.weight.device
     n = len(data["targets"])
-    order = torch.randperm(n, generator=generator)
+    # int32 indices when they fit: half the memory of a shuffle of int64 (same order).
+    dtype = torch.int32 if n < 2**31 else torch.int64
+    order = torch.randperm(n, generator=generator, dtype=dtype)
     total_loss = 0.0
     for start in range(0, n, batch_size):
         if start % (batch_size * _GATHER_BATCHES) == 0:

@@ -1,0 +1,103 @@
+"""The distinct training rows of a fit, in memory or memory-mapped from a temporary file."""
+
+import tempfile
+from pathlib import Path
+
+import numpy as np
+
+__all__ = ["MEMORY_BUDGET", "TrainingRows"]
+
+#: Bytes of training rows (12 per distinct directed pair) held in memory. Larger
+#: sets are written to a temporary file and memory-mapped: the operating system
+#: pages them in as the epochs read them and can evict them under pressure.
+MEMORY_BUDGET = 1 << 30
+
+_ROW_BYTES = 12  # int32 target, int32 context, float32 weight
+_COPY_ROWS = 1 << 22  # rows converted at once (bounds the temporaries)
+
+
+class TrainingRows:
+    """Distinct ``(target, context)`` rows with their float32 summed weights.
+
+    Rows whose weight is 0 in float32 (sums too small to train anything) are
+    dropped. The rows are copied chunk by chunk, so converting them needs no
+    second full-size copy; the caller's arrays can be freed afterwards.
+
+    Parameters
+    ----------
+    targets, contexts : ndarray of int of shape (n,)
+    weights : ndarray of float of shape (n,)
+    budget : int, default=None
+        Bytes held in memory; above it the rows go to a temporary file
+        (``tempfile``'s folder: set ``TMPDIR`` to move it). None means
+        :data:`MEMORY_BUDGET`.
+
+    Attributes
+    ----------
+    targets, contexts : ndarray of int32
+    weights : ndarray of float32
+    on_disk : bool
+        Whether the arrays are memory-mapped from a temporary file, which
+        :meth:`close` (or the end of a ``with`` block) removes.
+
+    Examples
+    --------
+    >>> import numpy as np
+    >>> rows = TrainingRows(np.array([0, 1, 2]), np.array([1, 0, 0]), np.array([2.0, 1e-50, 0.5]))
+    >>> len(rows), rows.weights.tolist(), rows.on_disk
+    (2, [2.0, 0.5], False)
+    >>> with TrainingRows(np.array([0, 1]), np.array([1, 0]), np.ones(2), budget=0) as rows:
+    ...     rows.on_disk, rows.targets.tolist()
+    (True, [0, 1])
+    """
+
+    def __init__(self, targets, contexts, weights, *, budget=None):
+        budget = MEMORY_BUDGET if budget is None else budget
+        n = len(targets)
+        kept = sum(
+            int(np.count_nonzero(weights[lo : lo + _COPY_ROWS].astype(np.float32)))
+            for lo in range(0, n, _COPY_ROWS)
+        )
+        self._folder = None
+        self.on_disk = kept * _ROW_BYTES > budget
+        if self.on_disk:
+            self._folder = tempfile.TemporaryDirectory(prefix="skmed2vec-rows-")
+            folder = Path(self._folder.name)
+
+            def allocate(name, dtype):
+                return np.lib.format.open_memmap(
+                    folder / f"{name}.npy", mode="w+", dtype=dtype, shape=(kept,)
+                )
+        else:
+
+            def allocate(name, dtype):
+                return np.empty(kept, dtype=dtype)
+
+        self.targets = allocate("targets", np.int32)
+        self.contexts = allocate("contexts", np.int32)
+        self.weights = allocate("weights", np.float32)
+        at = 0
+        for lo in range(0, n, _COPY_ROWS):
+            part = weights[lo : lo + _COPY_ROWS].astype(np.float32)
+            keep = part != 0
+            stop = at + int(np.count_nonzero(keep))
+            self.targets[at:stop] = targets[lo : lo + _COPY_ROWS][keep]
+            self.contexts[at:stop] = contexts[lo : lo + _COPY_ROWS][keep]
+            self.weights[at:stop] = part[keep]
+            at = stop
+
+    def __len__(self):
+        return len(self.targets)
+
+    def close(self):
+        """Drop the arrays, and the temporary file if they were on disk."""
+        self.targets = self.contexts = self.weights = None
+        if self._folder is not None:
+            self._folder.cleanup()
+            self._folder = None
+
+    def __enter__(self):
+        return self
+
+    def __exit__(self, *exc):
+        self.close()

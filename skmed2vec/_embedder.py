@@ -69,7 +69,7 @@ class TemporalMed2VecEmbedder(TimelineEstimatorMixin, TransformerMixin, BaseEsti
             default=("recency", "mean")
         How ``transform`` combines a patient's code vectors; a list
         concatenates the blocks in order.
-    chunk_events : int, default=500_000
+    chunk_events : int, default=250_000
         Events whose pairs are generated and held at once; bounds memory.
     initial_vectors : object, default=None
         Warm start: vectors that the codes known to both start from (the
@@ -190,7 +190,7 @@ class TemporalMed2VecEmbedder(TimelineEstimatorMixin, TransformerMixin, BaseEsti
         learning_rate=0.2,
         objective="negative_sampling",
         aggregation=("recency", "mean"),
-        chunk_events=500_000,
+        chunk_events=250_000,
         initial_vectors=None,
         device="cpu",
         n_jobs=None,

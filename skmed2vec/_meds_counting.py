@@ -145,7 +145,7 @@ def count_meds_pairs(
     static_events : {"first", "drop", "error"}, default="first"
     n_jobs : int, default=None
         Shards counted in parallel through joblib.
-    chunk_events : int, default=500_000
+    chunk_events : int, default=250_000
         Events whose pairs are generated at once within a shard.
 
     Returns

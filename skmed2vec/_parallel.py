@@ -19,7 +19,7 @@ from ._timelines import Timelines, as_timelines
 
 __all__ = ["count_codes", "count_pairs", "merge_streaming", "run_chunks"]
 
-_CHUNK_EVENTS = 500_000
+_CHUNK_EVENTS = 250_000
 
 
 def run_chunks(function, tasks, n_jobs):
@@ -105,7 +105,7 @@ def count_codes(X, *, vocabulary=None, n_jobs=None, chunk_events=_CHUNK_EVENTS):
     n_jobs : int, default=None
         Chunks of patients counted in parallel through joblib (``-1``: all
         cores; under ``joblib.parallel_backend("dask")``, the cluster).
-    chunk_events : int, default=500_000
+    chunk_events : int, default=250_000
         Events per chunk.
 
     Returns
@@ -195,7 +195,7 @@ def count_pairs(
     n_jobs : int, default=None
         Chunks of patients counted in parallel through joblib (``-1``: all
         cores; under ``joblib.parallel_backend("dask")``, the cluster).
-    chunk_events : int, default=500_000
+    chunk_events : int, default=250_000
         Events per chunk; bounds each task's memory.
     verbose : int, default=0
         Show a progress bar over the chunks (see :class:`TemporalMed2VecEmbedder`).

@@ -90,9 +90,10 @@ class RowwiseAdagrad:
         self._apply(param, distinct, summed)
 
     def _apply(self, param, rows, values):
-        acc = self._sum(param).index_add_(0, rows, values.pow(2).mean(dim=1))
-        scale = acc.index_select(0, rows).add_(self.eps).rsqrt_()
-        param.data.index_add_(0, rows, values.mul_(scale.unsqueeze(1)), alpha=-self.lr)
+        mean_square = torch.linalg.vector_norm(values, dim=1).square_().div_(values.shape[1])
+        acc = self._sum(param).index_add_(0, rows, mean_square)
+        scale = acc.index_select(0, rows).add_(self.eps).rsqrt_().mul_(-self.lr)
+        param.data.index_add_(0, rows, values.mul_(scale.unsqueeze(1)))
 
     @torch.no_grad()
     def step(self):

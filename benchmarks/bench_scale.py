@@ -140,6 +140,7 @@ def worker_fit(n_codes, n_events, epochs=1, method="skmed2vec"):
             seconds = time.perf_counter() - start
         rows_per_s = None
     else:
+        import skmed2vec._trainer  # noqa: F401  (torch, imported before timing as gensim is)
         from skmed2vec import TemporalMed2VecEmbedder
 
         loaded = rss_mb()

@@ -25,7 +25,9 @@ alike; ``os.getloadavg()`` is recorded around every run):
   ``time`` in days, ``code`` strings) through ``events_to_timelines``. Each is
   fitted with ``epochs=1, 2, ...`` up to ``--skmed2vec-epochs`` (the same
   seed, so each fit is a prefix of the next) and a fit's time is the whole of
-  it: parsing, vocabulary, pair sums and training.
+  it: parsing, vocabulary, pair sums and training. Both libraries are
+  imported before any timing (torch included, which ``fit`` would otherwise
+  import on first use).
 
 Reported per method and corpus:
 
@@ -39,8 +41,9 @@ Reported per method and corpus:
   of input parsing (``as_timelines`` on the list, ``events_to_timelines`` on
   the table); the corpus's distinct-pair ratio (distinct ordered pairs /
   ordered window pairs);
-- peak RSS of the process during training (psutil, sampled every 5 ms; the
-  evaluation between epochs excluded) and the RSS once the input was built.
+- peak RSS of the process during training (the kernel's high-water mark,
+  reset before each timed segment; the evaluation between epochs excluded)
+  and the RSS once the input was built.
 
 Run: ``python benchmarks/bench_speed.py [--rounds 2 1] [--patients 30000]
 [--codes 20000 50000] [--skmed2vec-epochs 2] [--corpus-tool PATH]``.
@@ -147,6 +150,9 @@ def worker_gensim_sample0(data_path, epochs, seed):
 def worker_skmed2vec(data_path, epochs, seed, form):
     import pandas as pd
 
+    # Imported before any timing, as gensim is: fit would import torch on
+    # first use, and only the first fit would pay for it.
+    import skmed2vec._trainer  # noqa: F401
     from skmed2vec import TemporalMed2VecEmbedder, as_timelines, events_to_timelines
     from skmed2vec.evaluation import neighbour_precision
 

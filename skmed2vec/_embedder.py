@@ -90,10 +90,10 @@ class TemporalMed2VecEmbedder(TimelineEstimatorMixin, TransformerMixin, BaseEsti
         ``joblib.parallel_backend("dask")``, the cluster's workers), and the
         torch threads of training on CPU (None: one; ``-1``: all cores; at
         most the cores there are). Pair weights are summed as integers and
-        the training kernels split no sums between threads, so the vectors
-        are the same for every value. On a machine busy with other work,
-        several torch threads wait for each other: keep None there (and in
-        a parallel grid search).
+        torch's matrix products split their outputs, not their sums, between
+        threads, so the vectors are the same for every value (tested). On a
+        machine busy with other work, several torch threads wait for each
+        other: keep None there (and in a parallel grid search).
     memory : str, joblib.Memory or None, default=None
         Cache of the pair counts, in the style of ``Pipeline(memory=...)``:
         a folder or a ``joblib.Memory``. The counts are then kept per

@@ -19,9 +19,9 @@ _GATHER_BATCHES = 64
 def torch_threads(threads):
     """Run torch's CPU kernels on ``threads`` threads for the duration of the block.
 
-    The previous setting is restored afterwards. The step's kernels split
-    their outputs between threads and never a sum, so the vectors are the
-    same for every thread count (tested); the count only changes the speed.
+    The previous setting is restored afterwards. The step's matrix products
+    split their outputs between threads, not their sums, so the vectors are
+    the same for every thread count (tested); the count changes the speed.
     """
     previous = torch.get_num_threads()
     torch.set_num_threads(threads)

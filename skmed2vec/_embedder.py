@@ -2,7 +2,6 @@
 
 from numbers import Integral, Real
 
-import joblib
 import numpy as np
 import pandas as pd
 from sklearn.base import BaseEstimator, TransformerMixin, _fit_context
@@ -88,12 +87,14 @@ class TemporalMed2VecEmbedder(TimelineEstimatorMixin, TransformerMixin, BaseEsti
         Parallelism of ``fit``. Chunks of patients whose pairs are summed in
         parallel through joblib (``-1``: all cores; under
         ``joblib.parallel_backend("dask")``, the cluster's workers), and the
-        torch threads of training on CPU (None: one; ``-1``: all cores; at
-        most the cores there are). Pair weights are summed as integers and
-        torch's matrix products split their outputs, not their sums, between
-        threads, so the vectors are the same for every value (tested). On a
-        machine busy with other work, several torch threads wait for each
-        other: keep None there (and in a parallel grid search).
+        torch threads of training on CPU (None: one; ``-1``: all that torch
+        may use, which is the cores unless ``OMP_NUM_THREADS`` or
+        ``torch.set_num_threads`` says less, and one in joblib's worker
+        processes, so a parallel grid search does not oversubscribe). Pair
+        weights are summed as integers and torch's matrix products split
+        their outputs, not their sums, between threads, so the vectors are
+        the same for every value (tested). On a machine busy with other
+        work, several torch threads wait for each other: keep None there.
     memory : str, joblib.Memory or None, default=None
         Cache of the pair counts, in the style of ``Pipeline(memory=...)``:
         a folder or a ``joblib.Memory``. The counts are then kept per
@@ -355,7 +356,7 @@ class TemporalMed2VecEmbedder(TimelineEstimatorMixin, TransformerMixin, BaseEsti
             learning_rate=self.learning_rate,
             chunk_events=self.chunk_events,
             device=_trainer.resolve_device(self.device),
-            threads=_training_threads(self.n_jobs),
+            threads=_trainer.training_threads(self.n_jobs),
         )
         seed = int(check_random_state(self.random_state).randint(np.iinfo(np.int32).max))
         initial = None
@@ -587,13 +588,3 @@ def _binned_pair_counts(
     return count_pairs(
         X, window=window, time_decay=None, max_gap=max_gap, n_jobs=n_jobs, chunk_events=chunk
     )
-
-
-def _training_threads(n_jobs):
-    """Torch threads for training: one for None, all cores for -1, never above the cores."""
-    cores = joblib.cpu_count()
-    if n_jobs is None:
-        return 1
-    if n_jobs < 0:
-        return max(1, cores + 1 + n_jobs)
-    return max(1, min(n_jobs, cores))

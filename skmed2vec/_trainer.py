@@ -18,7 +18,7 @@ from ._rows import TrainingRows
 from ._warnings import warn_caller
 from ._weights import temporal_weight
 
-__all__ = ["Settings", "resolve_device", "train"]
+__all__ = ["Settings", "resolve_device", "train", "training_threads"]
 
 
 @dataclass(frozen=True)
@@ -54,6 +54,22 @@ def resolve_device(name):
     if device.type == "mps" and not torch.backends.mps.is_available():
         raise ValueError(f"device={name!r} was requested but MPS is not available.")
     return device
+
+
+def training_threads(n_jobs):
+    """Torch threads for ``n_jobs``: None is one, -1 all, never above torch's own setting.
+
+    torch's setting is the cores unless ``OMP_NUM_THREADS`` or
+    ``torch.set_num_threads`` lowered it; joblib's worker processes start with
+    one thread each (their share of the cores), so a fit inside a parallel
+    search stays on one thread instead of oversubscribing the machine.
+    """
+    available = torch.get_num_threads()
+    if n_jobs is None:
+        return 1
+    if n_jobs < 0:
+        return max(1, available + 1 + n_jobs)
+    return max(1, min(n_jobs, available))
 
 
 def train(X, counts, settings, *, seed, report, initial=None, pairs=None):

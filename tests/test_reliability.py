@@ -368,8 +368,21 @@ def test_training_threads_from_n_jobs_leave_the_vectors_unchanged(cohort):
         (-9, 8, 1),
     ],
 )
-def test_training_threads_follow_n_jobs_up_to_the_cores(monkeypatch, n_jobs, cores, threads):
-    from skmed2vec import _embedder
+def test_training_threads_follow_n_jobs_up_to_torchs_setting(n_jobs, cores, threads):
+    previous = torch.get_num_threads()
+    try:
+        torch.set_num_threads(cores)
+        assert trainer_module.training_threads(n_jobs) == threads
+    finally:
+        torch.set_num_threads(previous)
 
-    monkeypatch.setattr(_embedder.joblib, "cpu_count", lambda: cores)
-    assert _embedder._training_threads(n_jobs) == threads
+
+def test_a_fit_in_a_joblib_worker_process_trains_on_one_thread():
+    from joblib import Parallel, delayed
+
+    def threads_in_worker():
+        from skmed2vec import _trainer
+
+        return _trainer.training_threads(-1)
+
+    assert Parallel(n_jobs=2)(delayed(threads_in_worker)() for _ in range(2)) == [1, 1]

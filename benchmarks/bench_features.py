@@ -34,7 +34,9 @@ n_background=400)``, 200 labelled patients, differences to the best recency
 bag), ``pretrained`` (vectors fitted on most Synthea patients, used frozen or
 as a warm start on a small held-out cohort's pregnancy task) and
 ``selection`` (the decay the label-free ``score`` picks against the one the
-tasks' AUROC picks).
+tasks' AUROC picks) and ``variants`` (other patient rows, tried for the death
+task: a history-volume block, a max block, slower recency decays; on the
+selection draws, repeats 500 on, not the reported ones).
 
 Run: ``python benchmarks/bench_features.py --data ../shared/data/synthea-ohio-10k
 [--repeats 20] [--labels 100 300] [--parts ...] [--tasks ...]``.
@@ -304,6 +306,55 @@ def synthea_part(args):
     return results, verdicts
 
 
+def _history_volume(encoded):
+    """Per patient: log1p of its events, of its distinct codes and of its span in days."""
+    X = encoded.up_to_prediction()
+    bounds = zip(X.offsets[:-1], X.offsets[1:], strict=True)
+    distinct = [len(np.unique(X.codes[a:b])) for a, b in zip(X.offsets[:-1], X.offsets[1:])]
+    span = [X.times[b - 1] - X.times[a] if b > a else 0.0 for a, b in bounds]
+    return np.log1p(np.column_stack([np.diff(X.offsets), distinct, np.maximum(span, 0.0)]))
+
+
+def variants_part(args):
+    """Row variants aimed at the death task, on the selection draws (repeats 500 on)."""
+    from skmed2vec import CodeVocabulary, TemporalMed2VecEmbedder
+
+    X, tasks = synthea_tasks(args.data, tasks={t: TASKS[t] for t in args.tasks})
+    encoded = CodeVocabulary(min_frequency=2).fit(X).transform(X)
+    features = {
+        n: (b.fit(encoded).transform(encoded).tocsr(), s) for n, (b, s) in baselines().items()
+    }
+    fitted = [TemporalMed2VecEmbedder(random_state=s).fit(encoded) for s in range(args.seeds)]
+    default = [f.transform(encoded) for f in fitted]
+    volume = _history_volume(encoded)
+
+    def rows(**params):
+        return [f.set_params(**params).transform(encoded) for f in fitted]
+
+    features["skmed2vec defaults"] = (default, True)
+    features["defaults + history volume"] = ([np.hstack([d, volume]) for d in default], True)
+    features["recency + mean + max"] = (rows(aggregation=("recency", "mean", "max")), True)
+    features["recency 0.003 + mean"] = (
+        rows(aggregation=("recency", "mean"), recency_decay=0.003),
+        True,
+    )
+    features["recency 0.001 + mean"] = (rows(recency_decay=0.001), True)
+    slow = rows(recency_decay=0.001, aggregation="recency")
+    features["recency 0.01 and 0.001 + mean"] = ([np.hstack(p) for p in zip(default, slow)], True)
+    results = {}
+    for task, (eligible, y) in tasks.items():
+        task_features = {
+            n: ([m[eligible] for m in F] if isinstance(F, list) else F[eligible], s)
+            for n, (F, s) in features.items()
+        }
+        for labels in args.labels:
+            best, table_rows, runs = compare(task_features, y, labels, args.repeats, first=500)
+            results[f"{task}, {labels} labels"] = {"best_baseline": best, "summary": table_rows}
+            print(f"\n{task}, {labels} labels, draws 500-{499 + args.repeats}; best bag: {best}")
+            print(table(table_rows, COLUMNS), flush=True)
+    return results
+
+
 def planted_part(args):
     from skmed2vec import CodeVocabulary
     from skmed2vec.datasets import make_cohort
@@ -382,7 +433,7 @@ def pretrained_part(args):
     }
 
 
-PARTS = ("synthea", "planted", "pretrained", "selection")
+PARTS = ("synthea", "planted", "pretrained", "selection", "variants")
 SELECTION_GRID = [0.0, 0.001, 0.003, 0.01, 0.03, 0.1]
 
 
@@ -479,6 +530,8 @@ def main():
             payload["pretrained"] = pretrained_part(args)
         if "selection" in args.parts:
             payload["selection"] = selection_part(args)
+        if "variants" in args.parts:
+            payload["variants"] = variants_part(args)
     name = "bench_features"
     if len(args.parts) < len(PARTS):
         name += "_" + "_".join(args.parts)

@@ -61,7 +61,9 @@ class TrainingRows:
         self._folder = None
         self.on_disk = kept * _ROW_BYTES > budget
         if self.on_disk:
-            self._folder = tempfile.TemporaryDirectory(prefix="skmed2vec-rows-")
+            self._folder = tempfile.TemporaryDirectory(
+                prefix="skmed2vec-rows-", ignore_cleanup_errors=True
+            )
             folder = Path(self._folder.name)
 
             def allocate(name, dtype):

@@ -377,7 +377,7 @@ def test_training_threads_follow_n_jobs_up_to_torchs_setting(n_jobs, cores, thre
         torch.set_num_threads(previous)
 
 
-def test_a_fit_in_a_joblib_worker_process_trains_on_one_thread():
+def test_a_fit_in_a_joblib_worker_process_trains_on_its_share_of_the_cores():
     import joblib
     from joblib import Parallel, delayed
 

@@ -89,8 +89,9 @@ class TemporalMed2VecEmbedder(TimelineEstimatorMixin, TransformerMixin, BaseEsti
         ``joblib.parallel_backend("dask")``, the cluster's workers), and the
         torch threads of training on CPU (None: one; ``-1``: all that torch
         may use, which is the cores unless ``OMP_NUM_THREADS`` or
-        ``torch.set_num_threads`` says less, and one in joblib's worker
-        processes, so a parallel grid search does not oversubscribe). Pair
+        ``torch.set_num_threads`` says less, and in joblib's worker processes
+        their share of the cores, so a parallel grid search does not
+        oversubscribe). Pair
         weights are summed as integers and torch's matrix products split
         their outputs, not their sums, between threads, so the vectors are
         the same for every value (tested). On a machine busy with other

@@ -61,8 +61,8 @@ def training_threads(n_jobs):
 
     torch's setting is the cores unless ``OMP_NUM_THREADS`` or
     ``torch.set_num_threads`` lowered it; joblib's worker processes start with
-    one thread each (their share of the cores), so a fit inside a parallel
-    search stays on one thread instead of oversubscribing the machine.
+    their share of the cores (``cores // n_jobs``), so a fit inside a parallel
+    search does not oversubscribe the machine.
     """
     available = torch.get_num_threads()
     if n_jobs is None:

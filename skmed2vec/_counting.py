@@ -10,7 +10,7 @@ vectors, whatever the split and the merge order.
 import numpy as np
 import pandas as pd
 
-from ._pairs import _both_directions, _unordered_keys, window_pairs
+from ._pairs import _both_directions, _unordered_keys, both_direction_chunks, window_pairs
 from ._weights import temporal_weight
 
 __all__ = [
@@ -443,6 +443,18 @@ class PairCounts:
         targets, contexts : ndarray of int32
         weights : ndarray of float64
         """
+        return _both_directions(*self._totals(time_decay), self.n_codes)
+
+    def pair_weight_chunks(self, time_decay=None):
+        """:meth:`pair_weights` as ``(n_rows, iterator of chunks)``, in the same order.
+
+        For consumers that convert the rows as they come (the float64 table
+        of all directed rows is never built).
+        """
+        return both_direction_chunks(*self._totals(time_decay), self.n_codes)
+
+    def _totals(self, time_decay):
+        """Sorted unordered keys and their weight totals for ``time_decay``."""
         if self.binned:
             if time_decay is None:
                 raise ValueError("these pair counts are per gap bin; pass a time_decay.")
@@ -460,7 +472,7 @@ class PairCounts:
                     f"time_decay={time_decay!r}. Count with time_decay=None to tune it."
                 )
             keys, totals = self.keys, np.ldexp(self.values.astype(np.float64), -_UNIT_BITS)
-        return _both_directions(keys, totals, self.n_codes)
+        return keys, totals
 
     def save(self, path):
         """Write the counts to a ``.npz`` file (no pickled objects)."""

@@ -261,7 +261,9 @@ class TemporalMed2VecEmbedder(TimelineEstimatorMixin, TransformerMixin, BaseEsti
         pairs = None
         if self.objective == "negative_sampling":
             self._report(f"counting window pairs of {X.n_events:,} events, {len(X):,} samples")
-            pairs = TrainingRows(*self._count_pairs(X).pair_weights(self.time_decay))
+            pairs = TrainingRows.from_chunks(
+                *self._count_pairs(X).pair_weight_chunks(self.time_decay)
+            )
             self._report(
                 f"{len(pairs):,} distinct pairs"
                 + (" (in a temporary file)" if pairs.on_disk else "")
@@ -333,7 +335,7 @@ class TemporalMed2VecEmbedder(TimelineEstimatorMixin, TransformerMixin, BaseEsti
                 )
         if counts.code_counts.sum() == 0:
             raise ValueError("counts hold no events to learn from.")
-        with TrainingRows(*counts.pair_weights(self.time_decay)) as pairs:
+        with TrainingRows.from_chunks(*counts.pair_weight_chunks(self.time_decay)) as pairs:
             self._train(None, counts.code_counts, counts.code_names, counts.time_kind, pairs)
         self.code_vocabulary_ = None
         return self

@@ -22,6 +22,9 @@ _DENSE_CELLS = 1 << 22
 #: pair). Corpora with more are streamed chunk by chunk, every epoch.
 MAX_CACHED_PAIRS = 20_000_000
 
+#: Keys turned into directed rows at once.
+_DIRECTION_CHUNK = 1 << 20
+
 
 def window_pairs(codes, times, lengths, window, max_gap=None):
     """Pairs of events at most ``window`` positions apart in the same timeline.
@@ -143,17 +146,46 @@ def _both_directions(keys, totals, n_codes):
     come out as int32 (vocabularies are far below 2**31 codes), written
     straight into the outputs.
     """
-    low, high = np.divmod(keys, n_codes)
-    mirrored = low != high
-    n, n_mirrored = keys.size, int(np.count_nonzero(mirrored))
-    targets = np.empty(n + n_mirrored, dtype=np.int32)
-    contexts = np.empty(n + n_mirrored, dtype=np.int32)
-    weights = np.empty(n + n_mirrored, dtype=np.float64)
-    targets[:n], contexts[:n] = low, high
-    targets[n:], contexts[n:] = high[mirrored], low[mirrored]
-    np.multiply(totals, np.where(mirrored, 1.0, 2.0), out=weights[:n])
-    weights[n:] = totals[mirrored]
+    n_rows, chunks = both_direction_chunks(keys, totals, n_codes)
+    targets = np.empty(n_rows, dtype=np.int32)
+    contexts = np.empty(n_rows, dtype=np.int32)
+    weights = np.empty(n_rows, dtype=np.float64)
+    at = 0
+    for chunk_targets, chunk_contexts, chunk_weights in chunks:
+        stop = at + chunk_targets.size
+        targets[at:stop], contexts[at:stop], weights[at:stop] = (
+            chunk_targets, chunk_contexts, chunk_weights
+        )  # fmt: skip
+        at = stop
     return targets, contexts, weights
+
+
+def both_direction_chunks(keys, totals, n_codes, chunk_keys=_DIRECTION_CHUNK):
+    """The rows of :func:`_both_directions`, in its order, a few million at a time.
+
+    Returns the number of rows and an iterator of ``(targets, contexts,
+    weights)`` chunks: first every key's ``low -> high`` row (a self pair's
+    weight doubled), then the ``high -> low`` rows of the keys that are not
+    self pairs. A consumer that converts each chunk never holds the whole
+    float64 table.
+    """
+
+    def split(lo):
+        low, high = np.divmod(keys[lo : lo + chunk_keys], n_codes)
+        return low, high, low != high, totals[lo : lo + chunk_keys]
+
+    starts = range(0, keys.size, chunk_keys)
+    n_mirrored = sum(int(np.count_nonzero(split(lo)[2])) for lo in starts)
+
+    def chunks():
+        for lo in starts:
+            low, high, mirrored, total = split(lo)
+            yield low.astype(np.int32), high.astype(np.int32), total * np.where(mirrored, 1.0, 2.0)
+        for lo in starts:
+            low, high, mirrored, total = split(lo)
+            yield high[mirrored].astype(np.int32), low[mirrored].astype(np.int32), total[mirrored]
+
+    return keys.size + n_mirrored, chunks()
 
 
 def aggregate_pairs(left, right, weights, n_codes):

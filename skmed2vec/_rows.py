@@ -20,15 +20,17 @@ class TrainingRows:
     """Distinct ``(target, context)`` rows with their float32 summed weights.
 
     Rows whose weight is 0 in float32 (sums too small to train anything) are
-    dropped. The rows are copied chunk by chunk, so converting them needs no
-    second full-size copy; the caller's arrays can be freed afterwards.
+    dropped. The rows are converted chunk by chunk: from the arrays given, or
+    from chunks as they are made (:meth:`from_chunks`), so the float64 table of
+    all rows need never exist.
 
     Parameters
     ----------
     targets, contexts : ndarray of int of shape (n,)
     weights : ndarray of float of shape (n,)
     budget : int, default=None
-        Bytes held in memory; above it the rows go to a temporary file
+        Bytes held in memory (12 per row before dropping zero weights);
+        above it the rows go to a temporary file
         (``tempfile``'s folder: set ``TMPDIR`` to move it). None means
         :data:`MEMORY_BUDGET`.
 
@@ -52,14 +54,40 @@ class TrainingRows:
     """
 
     def __init__(self, targets, contexts, weights, *, budget=None):
-        budget = MEMORY_BUDGET if budget is None else budget
-        n = len(targets)
-        kept = sum(
-            int(np.count_nonzero(weights[lo : lo + _COPY_ROWS].astype(np.float32)))
-            for lo in range(0, n, _COPY_ROWS)
+        chunks = (
+            (
+                targets[lo : lo + _COPY_ROWS],
+                contexts[lo : lo + _COPY_ROWS],
+                weights[lo : lo + _COPY_ROWS],
+            )
+            for lo in range(0, len(targets), _COPY_ROWS)
         )
+        self._fill(len(targets), chunks, budget)
+
+    @classmethod
+    def from_chunks(cls, n_rows, chunks, *, budget=None):
+        """Rows from ``(targets, contexts, weights)`` chunks (``PairCounts.pair_weight_chunks``).
+
+        Parameters
+        ----------
+        n_rows : int
+            Rows in all the chunks (before dropping zero weights).
+        chunks : iterable of (ndarray, ndarray, ndarray)
+        budget : int, default=None
+            As for the constructor.
+
+        Returns
+        -------
+        TrainingRows
+        """
+        rows = cls.__new__(cls)
+        rows._fill(n_rows, chunks, budget)
+        return rows
+
+    def _fill(self, n_rows, chunks, budget):
+        budget = MEMORY_BUDGET if budget is None else budget
         self._folder = None
-        self.on_disk = kept * _ROW_BYTES > budget
+        self.on_disk = n_rows * _ROW_BYTES > budget
         if self.on_disk:
             self._folder = tempfile.TemporaryDirectory(
                 prefix="skmed2vec-rows-", ignore_cleanup_errors=True
@@ -68,25 +96,33 @@ class TrainingRows:
 
             def allocate(name, dtype):
                 return np.lib.format.open_memmap(
-                    folder / f"{name}.npy", mode="w+", dtype=dtype, shape=(kept,)
+                    folder / f"{name}.npy", mode="w+", dtype=dtype, shape=(n_rows,)
                 )
         else:
 
             def allocate(name, dtype):
-                return np.empty(kept, dtype=dtype)
+                return np.empty(n_rows, dtype=dtype)
 
-        self.targets = allocate("targets", np.int32)
-        self.contexts = allocate("contexts", np.int32)
-        self.weights = allocate("weights", np.float32)
+        targets = allocate("targets", np.int32)
+        contexts = allocate("contexts", np.int32)
+        weights = allocate("weights", np.float32)
         at = 0
-        for lo in range(0, n, _COPY_ROWS):
-            part = weights[lo : lo + _COPY_ROWS].astype(np.float32)
+        for chunk_targets, chunk_contexts, chunk_weights in chunks:
+            part = np.asarray(chunk_weights).astype(np.float32)
             keep = part != 0
             stop = at + int(np.count_nonzero(keep))
-            self.targets[at:stop] = targets[lo : lo + _COPY_ROWS][keep]
-            self.contexts[at:stop] = contexts[lo : lo + _COPY_ROWS][keep]
-            self.weights[at:stop] = part[keep]
+            targets[at:stop] = np.asarray(chunk_targets)[keep]
+            contexts[at:stop] = np.asarray(chunk_contexts)[keep]
+            weights[at:stop] = part[keep]
             at = stop
+        if at < n_rows and not self.on_disk:
+            # Rows were dropped: keep exact-size arrays, not views of larger ones.
+            targets, contexts, weights = (
+                targets[:at].copy(),
+                contexts[:at].copy(),
+                weights[:at].copy(),
+            )
+        self.targets, self.contexts, self.weights = targets[:at], contexts[:at], weights[:at]
 
     def __len__(self):
         return len(self.targets)

@@ -173,3 +173,26 @@ def test_memory_counts_each_training_set_once(data, tmp_path, monkeypatch):
     fresh = TemporalMed2VecEmbedder(epochs=1, random_state=0, **search.best_params_)
     expected = fresh.fit_counts(count_pairs(CodeVocabulary().fit_transform(data), time_decay=None))
     np.testing.assert_array_equal(search.best_estimator_.code_vectors_, expected.code_vectors_)
+
+
+@pytest.mark.parametrize("time_decay, decay", [(0.0, None), (None, 3.0), (None, 30.0)])
+def test_pair_weight_chunks_are_pair_weights_in_pieces(time_decay, decay):
+    from skmed2vec import _pairs
+    from skmed2vec._rows import TrainingRows
+
+    X = CodeVocabulary().fit_transform(make_cohort(80, random_state=0).X)
+    counts = count_pairs(X, window=3, time_decay=time_decay)
+    whole = counts.pair_weights(decay)
+    # Chunks of 97 keys: many chunks.
+    n_rows, chunks = _pairs.both_direction_chunks(*counts._totals(decay), counts.n_codes, 97)
+    pieces = [np.concatenate(part) for part in zip(*chunks, strict=True)]
+    assert n_rows == len(whole[0])
+    for piece, array in zip(pieces, whole, strict=True):
+        np.testing.assert_array_equal(piece, array)
+        assert piece.dtype == array.dtype
+    from_chunks = TrainingRows.from_chunks(*counts.pair_weight_chunks(decay))
+    direct = TrainingRows(*whole)
+    for name in ("targets", "contexts", "weights"):
+        np.testing.assert_array_equal(getattr(from_chunks, name), getattr(direct, name))
+    if decay == 30.0:  # gaps of days underflow float32 at decay 30: rows dropped
+        assert 0 < len(direct) < n_rows

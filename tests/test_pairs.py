@@ -280,13 +280,13 @@ def test_rows_above_the_memory_budget_train_from_a_temporary_file(cohort, monkey
     monkeypatch.setattr(tempfile, "tempdir", None)  # re-read TMPDIR
     monkeypatch.setattr(_rows, "MEMORY_BUDGET", 0)
     made = []
-    real = _rows.TrainingRows.__init__
+    real = _rows.TrainingRows._fill
 
     def recording(self, *args, **kwargs):
         real(self, *args, **kwargs)
         made.append((self.on_disk, isinstance(self.targets, np.memmap), list(tmp_path.iterdir())))
 
-    monkeypatch.setattr(_rows.TrainingRows, "__init__", recording)
+    monkeypatch.setattr(_rows.TrainingRows, "_fill", recording)
     on_disk = TemporalMed2VecEmbedder(**params).fit(cohort.X)
     assert made and made[0][:2] == (True, True) and made[0][2]  # a file while training
     assert list(tmp_path.iterdir()) == []  # removed after fit

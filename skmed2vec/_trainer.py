@@ -93,7 +93,7 @@ def train(X, counts, settings, *, seed, report, initial=None, pairs=None):
         None) before training; other rows keep their random start.
     pairs : TrainingRows, default=None
         Precomputed distinct directed pairs and their summed weights (from
-        ``PairCounts.pair_weights``), used by every epoch of
+        ``PairCounts.pair_weight_chunks``), used by every epoch of
         ``"negative_sampling"`` instead of summing the pairs of ``X``.
 
     Returns

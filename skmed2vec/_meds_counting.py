@@ -5,7 +5,7 @@ from pathlib import Path
 
 from sklearn.utils._param_validation import HasMethods, Interval, StrOptions, validate_params
 
-from ._parallel import count_codes, count_pairs, merge_streaming, run_chunks
+from ._parallel import _CHUNK_EVENTS, count_codes, count_pairs, merge_streaming, run_chunks
 
 __all__ = ["count_meds_codes", "count_meds_pairs", "meds_shards"]
 
@@ -124,7 +124,7 @@ def count_meds_pairs(
     max_gap=None,
     static_events="first",
     n_jobs=None,
-    chunk_events=500_000,
+    chunk_events=_CHUNK_EVENTS,
 ):
     """Sum the pair weights of each shard of a MEDS folder on a worker, and add them up.
 

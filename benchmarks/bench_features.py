@@ -328,8 +328,12 @@ def variants_part(args):
     default = [f.transform(encoded) for f in fitted]
     volume = _history_volume(encoded)
 
+    defaults = TemporalMed2VecEmbedder().get_params()
+    transform_time = {k: defaults[k] for k in ("aggregation", "recency_decay", "code_weighting")}
+
     def rows(**params):
-        return [f.set_params(**params).transform(encoded) for f in fitted]
+        """Rows of the fitted embedders with ``params``, the other transform settings at default."""
+        return [f.set_params(**{**transform_time, **params}).transform(encoded) for f in fitted]
 
     features["skmed2vec defaults"] = (default, True)
     features["defaults + history volume"] = ([np.hstack([d, volume]) for d in default], True)
@@ -341,6 +345,7 @@ def variants_part(args):
     features["recency 0.001 + mean"] = (rows(recency_decay=0.001), True)
     slow = rows(recency_decay=0.001, aggregation="recency")
     features["recency 0.01 and 0.001 + mean"] = ([np.hstack(p) for p in zip(default, slow)], True)
+    features["idf-weighted recency + mean"] = (rows(code_weighting="idf"), True)
     results = {}
     for task, (eligible, y) in tasks.items():
         task_features = {

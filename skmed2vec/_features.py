@@ -6,12 +6,42 @@ import scipy.sparse as sp
 from ._chunks import iter_chunks
 from ._weights import temporal_weight
 
-__all__ = ["AGGREGATIONS", "patient_features"]
+__all__ = ["AGGREGATIONS", "CODE_WEIGHTINGS", "inverse_document_frequency", "patient_features"]
 
 #: Ways to turn a patient's code vectors into one row.
 AGGREGATIONS = ("recency", "mean", "max")
 
+#: Per-code weights of the ``"recency"`` and ``"mean"`` blocks.
+CODE_WEIGHTINGS = ("idf",)
+
 _CHUNK_EVENTS = 200_000
+
+
+def inverse_document_frequency(X):
+    """``ln((1 + n) / (1 + df)) + 1`` per code, as scikit-learn's smoothed idf.
+
+    ``n`` counts the timelines of ``X`` with events and ``df`` those in which
+    the code occurs. ``X`` is encoded and cut at its prediction times.
+
+    Examples
+    --------
+    >>> import numpy as np
+    >>> from skmed2vec._timelines import Timelines
+    >>> X = Timelines(np.array([0, 1, 0]), np.zeros(3), [0, 2, 3], code_names=["A", "B"])
+    >>> np.round(inverse_document_frequency(X), 3).tolist()
+    [1.0, 1.405]
+    """
+    n_codes = len(X.code_names)
+    df = np.zeros(n_codes, dtype=np.int64)
+    for first, stop in iter_chunks(X.offsets, _CHUNK_EVENTS):
+        lo, hi = X.offsets[first], X.offsets[stop]
+        timeline = np.repeat(
+            np.arange(stop - first, dtype=np.int64), np.diff(X.offsets[first : stop + 1])
+        )
+        keys = np.unique(timeline * n_codes + X.codes[lo:hi])
+        df += np.bincount(keys % n_codes, minlength=n_codes)
+    n = int((X.lengths > 0).sum())
+    return np.log((1.0 + n) / (1.0 + df)) + 1.0
 
 
 def _weighted_means(vectors, codes, weights, lengths):
@@ -37,7 +67,7 @@ def _maxima(vectors, codes, offsets):
     return out
 
 
-def patient_features(vectors, X, time_decay, aggregations):
+def patient_features(vectors, X, time_decay, aggregations, code_weights=None):
     """One row per patient from the vectors of its codes.
 
     Parameters
@@ -49,6 +79,9 @@ def patient_features(vectors, X, time_decay, aggregations):
         Decay per day of the ``"recency"`` weights.
     aggregations : sequence of {"recency", "mean", "max"}
         Blocks to concatenate, in order.
+    code_weights : ndarray of shape (n_codes,), default=None
+        Factor on each event's weight in the ``"recency"`` and ``"mean"``
+        blocks, by code (e.g. :func:`inverse_document_frequency`).
 
     Returns
     -------
@@ -73,5 +106,7 @@ def patient_features(vectors, X, time_decay, aggregations):
             weights = temporal_weight(last - X.times, time_decay)
         else:
             weights = np.ones(X.n_events)
+        if code_weights is not None:
+            weights = weights * code_weights[X.codes]
         blocks.append(_weighted_means(vectors, X.codes, weights, lengths))
     return np.hstack(blocks).astype(np.float32, copy=False)

@@ -57,6 +57,51 @@ def test_recency_row_is_time_weighted_mean(fitted):
     np.testing.assert_allclose(row[16:], v.mean(0), rtol=1e-5)
 
 
+def test_code_idf_is_smoothed_inverse_document_frequency():
+    # 30 timelines (3 distinct ones x 10): A, B and C are in 20 of them, D in 10.
+    emb = TemporalMed2VecEmbedder(embed_dim=4, epochs=1, random_state=0).fit(TOY)
+    df = {"A": 20, "B": 20, "C": 20, "D": 10}
+    for code, count in df.items():
+        expected = np.log(31 / (1 + count)) + 1
+        assert emb.code_idf_[emb.vocabulary_[code]] == pytest.approx(expected)
+    assert emb.code_idf_[0] == pytest.approx(np.log(31) + 1)  # <UNK>: in no timeline
+    assert emb.code_weighting is None
+
+
+def test_idf_weighting_weights_the_mean_blocks_only(fitted):
+    X = [[(day(0), "E11.0"), (day(10), "I50.0"), (day(20), "E11.0")]]
+    Xt = as_timelines(X, prediction_times=[day(30)])
+    plain = fitted.transform(Xt)[0]
+    rows = [fitted.vocabulary_[c] for c in ("E11.0", "I50.0", "E11.0")]
+    v, idf = fitted.code_vectors_[rows], fitted.code_idf_[rows]
+    assert idf[0] != idf[1]
+    try:
+        row = fitted.set_params(code_weighting="idf").transform(Xt)[0]
+        w = np.exp(-fitted.recency_decay * (30.0 - np.array([0.0, 10.0, 20.0]))) * idf
+        np.testing.assert_allclose(row[:16], (w[:, None] * v).sum(0) / w.sum(), rtol=1e-5)
+        np.testing.assert_allclose(row[16:], (idf[:, None] * v).sum(0) / idf.sum(), rtol=1e-5)
+        assert not np.allclose(row, plain)
+        maxima = fitted.set_params(aggregation="max").transform(Xt)[0]
+        np.testing.assert_allclose(maxima, v.max(0), rtol=1e-6)
+    finally:
+        fitted.set_params(code_weighting=None, aggregation=("recency", "mean"))
+    np.testing.assert_array_equal(fitted.transform(Xt)[0], plain)
+
+
+def test_idf_weighting_needs_document_frequencies():
+    from skmed2vec import count_pairs
+
+    encoded = CodeVocabulary().fit_transform(TOY)
+    emb = TemporalMed2VecEmbedder(embed_dim=4, epochs=1, random_state=0)
+    emb.fit_counts(count_pairs(encoded, window=5, time_decay=0.0))
+    assert emb.code_idf_ is None
+    assert emb.transform(encoded).shape == (len(TOY), 8)
+    with pytest.raises(ValueError, match="fit_counts"):
+        emb.set_params(code_weighting="idf").transform(encoded)
+    with pytest.raises(ValueError, match="code_weighting"):
+        TemporalMed2VecEmbedder(code_weighting="tfidf").fit(TOY)
+
+
 @pytest.mark.parametrize(
     "aggregation, reducer",
     [("mean", lambda v: v.mean(0)), ("max", lambda v: v.max(0))],

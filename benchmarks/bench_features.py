@@ -199,6 +199,7 @@ def baselines(decays=(0.001, 0.003, 0.01)):
 EMBEDDERS = {
     "skmed2vec defaults": {},
     "skmed2vec former defaults": dict(time_decay=0.01, recency_decay=None, aggregation="recency"),
+    "skmed2vec defaults, idf-weighted codes": dict(code_weighting="idf"),
 }
 
 

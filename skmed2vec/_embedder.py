@@ -78,7 +78,8 @@ class TemporalMed2VecEmbedder(TimelineEstimatorMixin, TransformerMixin, BaseEsti
         inverse document frequency over the training timelines
         (``code_idf_``), so that codes most patients have count less. On
         four Synthea outcome tasks, at 100 and 300 labels, it raised AUROC in
-        all 8 settings, by 0.002 to 0.015 (``docs/benchmarks.md``, section 7).
+        all 8 settings, by up to 0.02; on a synthetic cohort with a large
+        vocabulary it lowered it by 0.008 (``docs/benchmarks.md``, section 7).
         A transform-time setting: it can be changed on a fitted embedder.
     chunk_events : int, default=250_000
         Events whose pairs are generated and held at once; bounds memory.

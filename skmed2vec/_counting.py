@@ -10,6 +10,7 @@ vectors, whatever the split and the merge order.
 import numpy as np
 import pandas as pd
 
+from ._features import code_document_counts
 from ._pairs import _both_directions, _unordered_keys, both_direction_chunks, window_pairs
 from ._weights import temporal_weight
 
@@ -321,6 +322,12 @@ class PairCounts:
         Sorted keys ``(low * n_codes + high) [* n_bins + bin]`` of the
         unordered pairs (``low <= high``) and their summed weight units (or,
         per bin, their counts).
+    code_documents : ndarray of int64 of shape (n_codes,) or None
+        Timelines (samples) holding each code, for the inverse document
+        frequencies of ``code_weighting="idf"``; None in counts saved by an
+        earlier version.
+    n_documents : int or None
+        Timelines with events.
 
     Examples
     --------
@@ -347,6 +354,8 @@ class PairCounts:
         time_kind,
         keys,
         values,
+        code_documents=None,
+        n_documents=None,
     ):
         self.code_names = np.asarray(code_names, dtype=str)
         self.code_counts = np.asarray(code_counts, dtype=np.int64)
@@ -361,6 +370,14 @@ class PairCounts:
             raise ValueError("code_counts must have one count per code of code_names.")
         if self.keys.shape != self.values.shape:
             raise ValueError("keys and values must have the same length.")
+        if (code_documents is None) != (n_documents is None):
+            raise ValueError("code_documents and n_documents go together: pass both or neither.")
+        self.code_documents = (
+            None if code_documents is None else np.asarray(code_documents, dtype=np.int64)
+        )
+        self.n_documents = None if n_documents is None else int(n_documents)
+        if self.code_documents is not None and self.code_documents.shape != self.code_names.shape:
+            raise ValueError("code_documents must have one count per code of code_names.")
 
     @property
     def n_codes(self):
@@ -395,6 +412,7 @@ class PairCounts:
         if len(kinds) > 1:
             raise ValueError("cannot add pair counts of datetime times to counts of plain days.")
         keys, values = _merge_sorted(self.keys, self.values, other.keys, other.values)
+        both = self.code_documents is not None and other.code_documents is not None
         return PairCounts(
             self.code_names,
             self.code_counts + other.code_counts,
@@ -403,6 +421,8 @@ class PairCounts:
             time_kind=next(iter(kinds), None),
             keys=keys,
             values=values,
+            code_documents=self.code_documents + other.code_documents if both else None,
+            n_documents=self.n_documents + other.n_documents if both else None,
         )
 
     def __eq__(self, other):
@@ -415,6 +435,12 @@ class PairCounts:
             and self.time_kind == other.time_kind
             and np.array_equal(self.keys, other.keys)
             and np.array_equal(self.values, other.values)
+            and self.n_documents == other.n_documents
+            and (
+                self.code_documents is None
+                if other.code_documents is None
+                else np.array_equal(self.code_documents, other.code_documents)
+            )
         )
 
     __hash__ = None
@@ -489,6 +515,14 @@ class PairCounts:
             time_kind=np.asarray("" if self.time_kind is None else self.time_kind),
             keys=self.keys,
             values=self.values,
+            **(
+                {}
+                if self.code_documents is None
+                else {
+                    "code_documents": self.code_documents,
+                    "n_documents": np.asarray(self.n_documents),
+                }
+            ),
         )
 
     @classmethod
@@ -507,6 +541,8 @@ class PairCounts:
                 time_kind=str(data["time_kind"]) or None,
                 keys=data["keys"],
                 values=data["values"],
+                code_documents=data["code_documents"] if "code_documents" in data else None,
+                n_documents=int(data["n_documents"]) if "n_documents" in data else None,
             )
 
 
@@ -549,7 +585,8 @@ def code_chunk_counts(event_group, patient, n_groups):
 
 
 def pair_chunk_counts(codes, times, lengths, n_codes, window, max_gap, time_decay):
-    """Sorted pair keys, their summed units (or per-bin counts) and the code counts."""
+    """Sorted pair keys, their summed units (or per-bin counts), the code counts,
+    the timelines holding each code and the timelines with events."""
     left, right, gaps = window_pairs(codes, times, lengths, window, max_gap)
     keys = _unordered_keys(left, right, n_codes)
     del left, right
@@ -560,7 +597,13 @@ def pair_chunk_counts(codes, times, lengths, n_codes, window, max_gap, time_deca
         units = _to_units(temporal_weight(gaps, time_decay))
     del gaps
     keys, values = _sum_by_key(keys, units)
-    return keys, values, np.bincount(codes, minlength=n_codes).astype(np.int64)
+    return (
+        keys,
+        values,
+        np.bincount(codes, minlength=n_codes).astype(np.int64),
+        code_document_counts(codes, lengths, n_codes),
+        int((np.asarray(lengths) > 0).sum()),
+    )
 
 
 def normalization_of(vocabulary):

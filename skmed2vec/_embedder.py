@@ -12,7 +12,13 @@ from sklearn.utils.validation import check_is_fitted, check_memory
 
 from ._base import UNKNOWN, TimelineEstimatorMixin
 from ._export import save_vectors
-from ._features import AGGREGATIONS, CODE_WEIGHTINGS, inverse_document_frequency, patient_features
+from ._features import (
+    AGGREGATIONS,
+    CODE_WEIGHTINGS,
+    inverse_document_frequency,
+    patient_features,
+    smoothed_idf,
+)
 from ._rows import TrainingRows
 from ._scoring import HORIZON_DAYS, next_codes_auc
 from ._timelines import as_timelines
@@ -151,9 +157,10 @@ class TemporalMed2VecEmbedder(TimelineEstimatorMixin, TransformerMixin, BaseEsti
     code_idf_ : ndarray of float64 of shape (n_codes,) or None
         Smoothed inverse document frequency of each code over the training
         timelines, ``ln((1 + n) / (1 + df)) + 1`` (``n`` timelines with events,
-        ``df`` of them holding the code), for ``code_weighting="idf"``. None
-        after :meth:`fit_counts`, whose counts do not say which timeline
-        held which code.
+        ``df`` of them holding the code), for ``code_weighting="idf"``. The
+        same from :meth:`fit_counts` on the counts of the same timelines;
+        None from counts saved by an earlier version, which do not hold the
+        timelines per code.
 
     See Also
     --------
@@ -264,9 +271,10 @@ class TemporalMed2VecEmbedder(TimelineEstimatorMixin, TransformerMixin, BaseEsti
         idf = getattr(self, "code_idf_", None)
         if idf is None:
             raise ValueError(
-                "code_weighting='idf' needs code_idf_, which fit learns from the training "
-                "timelines; this embedder was fitted from pair counts (fit_counts) or by an "
-                "earlier version. Refit it with fit, or set code_weighting=None."
+                "code_weighting='idf' needs code_idf_, the codes' document frequencies over "
+                "the training timelines; this embedder was fitted by an earlier version or "
+                "with fit_counts on counts saved by one. Refit it (or recount), or set "
+                "code_weighting=None."
             )
         return idf
 
@@ -377,8 +385,11 @@ class TemporalMed2VecEmbedder(TimelineEstimatorMixin, TransformerMixin, BaseEsti
                 )
         if counts.code_counts.sum() == 0:
             raise ValueError("counts hold no events to learn from.")
+        idf = None
+        if counts.code_documents is not None:
+            idf = smoothed_idf(counts.code_documents, counts.n_documents)
         with TrainingRows.from_chunks(*counts.pair_weight_chunks(self.time_decay)) as pairs:
-            self._train(None, counts.code_counts, counts.code_names, counts.time_kind, pairs)
+            self._train(None, counts.code_counts, counts.code_names, counts.time_kind, pairs, idf)
         self.code_vocabulary_ = None
         return self
 

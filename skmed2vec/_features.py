@@ -7,7 +7,14 @@ import scipy.sparse as sp
 from ._chunks import iter_chunks
 from ._weights import temporal_weight
 
-__all__ = ["AGGREGATIONS", "CODE_WEIGHTINGS", "inverse_document_frequency", "patient_features"]
+__all__ = [
+    "AGGREGATIONS",
+    "CODE_WEIGHTINGS",
+    "code_document_counts",
+    "inverse_document_frequency",
+    "patient_features",
+    "smoothed_idf",
+]
 
 #: Ways to turn a patient's code vectors into one row.
 AGGREGATIONS = ("recency", "mean", "max")
@@ -18,11 +25,23 @@ CODE_WEIGHTINGS = ("idf",)
 _CHUNK_EVENTS = 200_000
 
 
-def inverse_document_frequency(X):
-    """``ln((1 + n) / (1 + df)) + 1`` per code, as scikit-learn's smoothed idf.
+def code_document_counts(codes, lengths, n_codes):
+    """Timelines (of consecutive ``lengths``) in which each code occurs."""
+    timeline = np.repeat(np.arange(len(lengths), dtype=np.int64), lengths)
+    # Hashing, not sorting: 0.03 s against np.unique's 0.15 s on 1.2M events.
+    keys = pd.unique(timeline * n_codes + codes)
+    return np.bincount(keys % n_codes, minlength=n_codes).astype(np.int64)
 
-    ``n`` counts the timelines of ``X`` with events and ``df`` those in which
-    the code occurs. ``X`` is encoded and cut at its prediction times.
+
+def smoothed_idf(document_counts, n_documents):
+    """``ln((1 + n) / (1 + df)) + 1``: scikit-learn's smoothed idf."""
+    return np.log((1.0 + n_documents) / (1.0 + np.asarray(document_counts))) + 1.0
+
+
+def inverse_document_frequency(X):
+    """Smoothed idf of each code over the timelines of ``X`` that have events.
+
+    ``X`` is encoded and cut at its prediction times; see :func:`smoothed_idf`.
 
     Examples
     --------
@@ -36,14 +55,8 @@ def inverse_document_frequency(X):
     df = np.zeros(n_codes, dtype=np.int64)
     for first, stop in iter_chunks(X.offsets, _CHUNK_EVENTS):
         lo, hi = X.offsets[first], X.offsets[stop]
-        timeline = np.repeat(
-            np.arange(stop - first, dtype=np.int64), np.diff(X.offsets[first : stop + 1])
-        )
-        # Hashing, not sorting: 0.03 s against np.unique's 0.15 s on 1.2M events.
-        keys = pd.unique(timeline * n_codes + X.codes[lo:hi])
-        df += np.bincount(keys % n_codes, minlength=n_codes)
-    n = int((X.lengths > 0).sum())
-    return np.log((1.0 + n) / (1.0 + df)) + 1.0
+        df += code_document_counts(X.codes[lo:hi], np.diff(X.offsets[first : stop + 1]), n_codes)
+    return smoothed_idf(df, int((X.lengths > 0).sum()))
 
 
 def _weighted_means(vectors, codes, weights, lengths):

@@ -243,7 +243,7 @@ def count_pairs(
     )
 
     def as_counts(result):
-        keys, values, code_counts = result
+        keys, values, code_counts, code_documents, n_documents = result
         return PairCounts(
             X.code_names,
             code_counts,
@@ -254,11 +254,14 @@ def count_pairs(
             time_kind=None,
             keys=keys,
             values=values,
+            code_documents=code_documents,
+            n_documents=n_documents,
         )
 
     total = merge_streaming((as_counts(r) for r in results), lambda a, b: a + b)
     if total is None:
-        total = as_counts((np.zeros(0, np.int64), np.zeros(0, np.int64), np.zeros(n_codes)))
+        empty = np.zeros(0, np.int64)
+        total = as_counts((empty, empty, np.zeros(n_codes), np.zeros(n_codes), 0))
     total.n_subjects = X.n_subjects
     total.time_kind = X.time_kind if X.n_events else None
     return total

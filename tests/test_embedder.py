@@ -88,18 +88,63 @@ def test_idf_weighting_weights_the_mean_blocks_only(fitted):
     np.testing.assert_array_equal(fitted.transform(Xt)[0], plain)
 
 
-def test_idf_weighting_needs_document_frequencies():
-    from skmed2vec import count_pairs
+def test_idf_from_counts_equals_idf_from_timelines(tmp_path):
+    from skmed2vec import PairCounts, count_pairs
 
     encoded = CodeVocabulary().fit_transform(TOY)
-    emb = TemporalMed2VecEmbedder(embed_dim=4, epochs=1, random_state=0)
-    emb.fit_counts(count_pairs(encoded, window=5, time_decay=0.0))
+    direct = TemporalMed2VecEmbedder(embed_dim=4, epochs=1, random_state=0).fit(encoded)
+    shards = count_pairs(encoded[:7], time_decay=0.0) + count_pairs(encoded[7:], time_decay=0.0)
+    assert shards.n_documents == len(TOY)
+    path = tmp_path / "counts.npz"
+    shards.save(path)
+    loaded = PairCounts.load(path)
+    assert loaded == shards
+    emb = TemporalMed2VecEmbedder(embed_dim=4, epochs=1, random_state=0).fit_counts(loaded)
+    np.testing.assert_allclose(emb.code_idf_, direct.code_idf_)
+    np.testing.assert_array_equal(
+        emb.set_params(code_weighting="idf").transform(encoded),
+        direct.set_params(code_weighting="idf").transform(encoded),
+    )
+
+
+def test_idf_weighting_needs_document_frequencies():
+    from skmed2vec import PairCounts, count_pairs
+
+    encoded = CodeVocabulary().fit_transform(TOY)
+    counts = count_pairs(encoded, window=5, time_decay=0.0)
+    # Counts as an earlier version saved them: no timelines per code.
+    old = PairCounts(
+        counts.code_names,
+        counts.code_counts,
+        counts.n_subjects,
+        window=counts.window,
+        max_gap=counts.max_gap,
+        time_decay=counts.time_decay,
+        time_kind=counts.time_kind,
+        keys=counts.keys,
+        values=counts.values,
+    )
+    assert (old + counts).code_documents is None
+    emb = TemporalMed2VecEmbedder(embed_dim=4, epochs=1, random_state=0).fit_counts(old)
     assert emb.code_idf_ is None
     assert emb.transform(encoded).shape == (len(TOY), 8)
-    with pytest.raises(ValueError, match="fit_counts"):
+    with pytest.raises(ValueError, match="earlier version"):
         emb.set_params(code_weighting="idf").transform(encoded)
     with pytest.raises(ValueError, match="code_weighting"):
         TemporalMed2VecEmbedder(code_weighting="tfidf").fit(TOY)
+    with pytest.raises(ValueError, match="pass both or neither"):
+        PairCounts(
+            ["A"],
+            [1],
+            1,
+            window=5,
+            max_gap=None,
+            time_decay=0.0,
+            time_kind=None,
+            keys=[],
+            values=[],
+            code_documents=[1],
+        )
 
 
 @pytest.mark.parametrize(

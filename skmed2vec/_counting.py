@@ -585,8 +585,12 @@ def code_chunk_counts(event_group, patient, n_groups):
 
 
 def pair_chunk_counts(codes, times, lengths, n_codes, window, max_gap, time_decay):
-    """Sorted pair keys, their summed units (or per-bin counts), the code counts,
-    the timelines holding each code and the timelines with events."""
+    """One chunk's pair sums, code counts and document counts.
+
+    Returns the sorted pair keys, their summed units (or per-bin counts), the
+    events per code, the timelines holding each code and the timelines with
+    events.
+    """
     left, right, gaps = window_pairs(codes, times, lengths, window, max_gap)
     keys = _unordered_keys(left, right, n_codes)
     del left, right

@@ -10,7 +10,7 @@ vectors, whatever the split and the merge order.
 import numpy as np
 import pandas as pd
 
-from ._features import code_document_counts
+from ._features import code_document_counts, smoothed_idf
 from ._pairs import _both_directions, _unordered_keys, both_direction_chunks, window_pairs
 from ._weights import temporal_weight
 
@@ -382,6 +382,11 @@ class PairCounts:
     @property
     def n_codes(self):
         return self.code_names.size
+
+    def idf(self):
+        """Smoothed idf of each code over the counted timelines; None without document counts."""
+        documents = getattr(self, "code_documents", None)  # absent from older pickles
+        return None if documents is None else smoothed_idf(documents, self.n_documents)
 
     @property
     def binned(self):

@@ -17,7 +17,6 @@ from ._features import (
     CODE_WEIGHTINGS,
     inverse_document_frequency,
     patient_features,
-    smoothed_idf,
 )
 from ._rows import TrainingRows
 from ._scoring import HORIZON_DAYS, next_codes_auc
@@ -306,21 +305,24 @@ class TemporalMed2VecEmbedder(TimelineEstimatorMixin, TransformerMixin, BaseEsti
         X = (X if vocabulary is None else vocabulary.fit_transform(X)).up_to_prediction()
         if X.n_events == 0:
             raise ValueError("X has no events (up to the prediction times) to learn from.")
-        pairs = None
+        pairs = idf = None
         if self.objective == "negative_sampling":
             self._report(f"counting window pairs of {X.n_events:,} events, {len(X):,} samples")
-            pairs = TrainingRows.from_chunks(
-                *self._count_pairs(X).pair_weight_chunks(self.time_decay)
-            )
+            counts = self._count_pairs(X)
+            pairs = TrainingRows.from_chunks(*counts.pair_weight_chunks(self.time_decay))
+            idf = counts.idf()
+            del counts
             self._report(
                 f"{len(pairs):,} distinct pairs"
                 + (" (in a temporary file)" if pairs.on_disk else "")
             )
         code_counts = np.bincount(X.codes, minlength=len(X.code_names)).astype(np.int64)
         try:
-            self._train(
-                X, code_counts, X.code_names, X.time_kind, pairs, inverse_document_frequency(X)
-            )
+            if idf is None:
+                # "softmax" counts no pairs, and counts cached by an earlier version
+                # hold no document counts: take them from the timelines.
+                idf = inverse_document_frequency(X)
+            self._train(X, code_counts, X.code_names, X.time_kind, pairs, idf)
         finally:
             if pairs is not None:
                 pairs.close()
@@ -385,11 +387,10 @@ class TemporalMed2VecEmbedder(TimelineEstimatorMixin, TransformerMixin, BaseEsti
                 )
         if counts.code_counts.sum() == 0:
             raise ValueError("counts hold no events to learn from.")
-        idf = None
-        if counts.code_documents is not None:
-            idf = smoothed_idf(counts.code_documents, counts.n_documents)
         with TrainingRows.from_chunks(*counts.pair_weight_chunks(self.time_decay)) as pairs:
-            self._train(None, counts.code_counts, counts.code_names, counts.time_kind, pairs, idf)
+            self._train(
+                None, counts.code_counts, counts.code_names, counts.time_kind, pairs, counts.idf()
+            )
         self.code_vocabulary_ = None
         return self
 

@@ -28,7 +28,7 @@ _CHUNK_EVENTS = 200_000
 def code_document_counts(codes, lengths, n_codes):
     """Timelines (of consecutive ``lengths``) in which each code occurs."""
     timeline = np.repeat(np.arange(len(lengths), dtype=np.int64), lengths)
-    # Hashing, not sorting: 0.03 s against np.unique's 0.15 s on 1.2M events.
+    # Hashing (pd.unique), not sorting (np.unique): the keys need no order.
     keys = pd.unique(timeline * n_codes + codes)
     return np.bincount(keys % n_codes, minlength=n_codes).astype(np.int64)
 

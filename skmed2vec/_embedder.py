@@ -104,7 +104,8 @@ class TemporalMed2VecEmbedder(TimelineEstimatorMixin, TransformerMixin, BaseEsti
     n_jobs : int, default=None
         Parallelism of ``fit``. Chunks of patients whose pairs are summed in
         parallel through joblib (``-1``: all cores; under
-        ``joblib.parallel_backend("dask")``, the cluster's workers), and the
+        ``joblib.parallel_backend("dask")``, the cluster's workers; never
+        more workers than chunks), and the
         torch threads of training on CPU (None: one; ``-1``: all that torch
         may use, which is the cores unless ``OMP_NUM_THREADS`` or
         ``torch.set_num_threads`` says less, and in joblib's worker processes

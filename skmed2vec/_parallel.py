@@ -3,7 +3,7 @@
 from numbers import Integral, Real
 
 import numpy as np
-from joblib import Parallel, delayed
+from joblib import Parallel, delayed, effective_n_jobs
 from sklearn.utils._param_validation import HasMethods, Interval, validate_params
 
 from ._chunks import iter_chunks
@@ -31,9 +31,13 @@ def run_chunks(function, tasks, n_jobs):
 
     Under ``joblib.parallel_backend("dask")`` the tasks run on the cluster's
     workers; ``n_jobs=None`` then uses them all.
+
+    No more workers start than there are tasks (as scikit-learn's ensembles
+    do): ``n_jobs=64`` on five chunks runs five threads, not 64.
     """
     tasks = list(tasks)
-    if len(tasks) <= 1 or n_jobs == 1:
+    n_jobs = min(effective_n_jobs(n_jobs), len(tasks))
+    if n_jobs <= 1:
         return (function(*task) for task in tasks)
     return Parallel(n_jobs=n_jobs, return_as="generator", prefer="threads")(
         delayed(function)(*t) for t in tasks

@@ -151,6 +151,26 @@ def test_n_jobs_gives_identical_results(data):
     assert codes_two == count_codes(data)
 
 
+def test_no_more_counting_threads_than_chunks(data, monkeypatch):
+    import threading
+
+    from skmed2vec import _parallel
+
+    seen = []
+
+    def counted(*task):
+        seen.append(threading.active_count())
+        return task[0]
+
+    before = threading.active_count()
+    results = list(_parallel.run_chunks(counted, [(i,) for i in range(3)], n_jobs=64))
+    assert results == [0, 1, 2]
+    # Three workers and the thread pool's three handlers; uncapped, 64 workers would start.
+    assert max(seen) <= before + 6
+    # And end to end: far more jobs than chunks gives the same counts.
+    assert count_codes(data, n_jobs=64, chunk_events=2000) == count_codes(data)
+
+
 def test_memory_counts_each_training_set_once(data, tmp_path, monkeypatch):
     from sklearn.model_selection import GridSearchCV
 

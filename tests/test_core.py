@@ -13,6 +13,7 @@ from skmed2vec._core import (
     TemporalMed2Vec,
     negative_sampling_gradient,
     negative_sampling_loss,
+    split_negative_sampling_gradient,
     temporal_softmax_loss,
 )
 from skmed2vec._core._training import (
@@ -105,6 +106,14 @@ def test_negative_sampling_gradient_is_the_autograd_gradient(n_pos, negative_wei
     loss, grad = negative_sampling_gradient(torch.tensor([[-200.0, 200.0]]), torch.ones(1, 1))
     assert torch.isfinite(loss) and torch.isfinite(grad).all()
     assert loss.item() == pytest.approx(400.0)
+    # The split form takes the blocks apart and gives the same numbers, bit for bit.
+    scores = scores.detach()
+    loss, grad = negative_sampling_gradient(scores, weights, negative_weight)
+    split_loss, positive, negative = split_negative_sampling_gradient(
+        scores[:, :n_pos].contiguous(), scores[:, n_pos:].contiguous(), weights, negative_weight
+    )
+    assert torch.equal(split_loss, loss)
+    assert torch.equal(torch.cat([positive, negative], dim=1), grad)
 
 
 def test_negative_sampling_loss_by_hand():

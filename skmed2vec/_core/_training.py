@@ -4,7 +4,7 @@ from contextlib import contextmanager
 
 import torch
 
-from ._losses import negative_sampling_gradient, temporal_softmax_loss
+from ._losses import split_negative_sampling_gradient, temporal_softmax_loss
 
 __all__ = ["negative_cdf", "run_epoch", "torch_threads"]
 
@@ -117,20 +117,23 @@ def _negative_sampling_step(model, optimizer, batch, negative, cdf, generator):
     contexts = batch["contexts"].long()
     weights = batch["weights"].unsqueeze(1)
     pool = negative * SHARED_POOL
-    drawn = _draw(cdf, pool, generator).to(contexts.device) if pool else None
     target_vectors, context_vectors = model.lookup(targets, contexts.unsqueeze(1))
-    scores = model.score(target_vectors, context_vectors)
-    if pool:
-        negative_vectors = model.context.weight.detach().index_select(0, drawn)
-        scores = torch.cat([scores, target_vectors @ negative_vectors.T], dim=1)
-    loss, grad = negative_sampling_gradient(scores, weights, 1.0 / SHARED_POOL)
-    positive = grad[:, :1]
+    positive_scores = model.score(target_vectors, context_vectors)
     context_vectors = context_vectors.squeeze(1)
-    grad_target = positive * context_vectors
     if pool:
-        grad_target.addmm_(grad[:, 1:], negative_vectors)
-        grad_negative = grad[:, 1:].T @ target_vectors
+        drawn = _draw(cdf, pool, generator).to(contexts.device)
+        negative_vectors = model.context.weight.detach().index_select(0, drawn)
+        negative_scores = target_vectors @ negative_vectors.T
+    else:
+        negative_scores = positive_scores.new_zeros(len(targets), 0)
+    loss, positive, negative_grad = split_negative_sampling_gradient(
+        positive_scores, negative_scores, weights, 1.0 / SHARED_POOL
+    )
+    grad_target = positive * context_vectors
     grad_context = positive * target_vectors
+    if pool:
+        grad_target.addmm_(negative_grad, negative_vectors)
+        grad_negative = negative_grad.T @ target_vectors
     optimizer.step_rows(model.target.weight, targets, grad_target)
     optimizer.step_rows(model.context.weight, contexts, grad_context)
     if pool:

@@ -21,6 +21,7 @@ from ._features import (
 from ._rows import TrainingRows
 from ._scoring import HORIZON_DAYS, next_codes_auc
 from ._timelines import as_timelines
+from ._validation import N_JOBS
 from ._vectors import row_norms
 from ._vocabulary import CodeVocabulary
 from ._warm_start import initial_rows
@@ -199,7 +200,7 @@ class TemporalMed2VecEmbedder(TimelineEstimatorMixin, TransformerMixin, BaseEsti
         "chunk_events": [Interval(Integral, 1, None, closed="left")],
         "initial_vectors": "no_validation",
         "device": [str],
-        "n_jobs": [Integral, None],
+        "n_jobs": N_JOBS,
         "memory": [None, str, HasMethods(["cache"])],
         "random_state": ["random_state"],
         "verbose": ["verbose"],
@@ -486,7 +487,8 @@ class TemporalMed2VecEmbedder(TimelineEstimatorMixin, TransformerMixin, BaseEsti
         occur in the following 30 days against codes that do not. For up to
         20,000 (patient, time) anchors that have a later event within 30
         days, the recency-weighted mean of the code vectors up to the anchor
-        (as ``transform`` builds it at a prediction time) scores every code
+        (as ``transform`` builds it at a prediction time, with each code's
+        inverse document frequency under ``code_weighting="idf"``) scores every code
         by its dot product with the code's context vector; the score is the
         share of 20 codes drawn from the training frequencies (the unigram
         distribution, not raised to a power), among the codes that do not
@@ -515,6 +517,7 @@ class TemporalMed2VecEmbedder(TimelineEstimatorMixin, TransformerMixin, BaseEsti
             X,
             self._recency_decay(),
             HORIZON_DAYS,
+            code_weights=self._code_weights(),
         )
 
     # -- inspection ----------------------------------------------------------

@@ -10,7 +10,16 @@ import pandas as pd
 from sklearn.utils._param_validation import StrOptions, validate_params
 
 from ._timelines import AT_PREDICTION_TIME, Timelines
-from ._times import DAY_SECONDS, column_to_days, missing_mask, place, times_to_days
+from ._times import (
+    AWARE,
+    DAY_SECONDS,
+    column_to_days,
+    days_to_datetimes,
+    missing_mask,
+    place,
+    public_kind,
+    times_to_days,
+)
 
 __all__ = ["as_timelines", "events_to_timelines"]
 
@@ -111,14 +120,17 @@ def as_timelines(X, *, prediction_times=None, at_prediction_time="exclude"):
         One timeline per patient; a timeline is a sequence of ``(time, code)``
         pairs in any order. Times are dates, datetimes, pandas Timestamps,
         ``np.datetime64``, ISO date strings, or numbers of days (one kind for the
-        whole dataset; timezone-aware values are converted to UTC). Codes are
+        whole dataset; timezone-aware values are converted to UTC; kept to the
+        microsecond). Codes are
         strings; integers are turned into strings and surrounding whitespace is
         stripped. A Series' index labels the patients in pandas output.
     prediction_times : sequence, default=None
-        One prediction time per patient (same kind as the event times; None or
-        NaN for "after the last event"). Events after a patient's prediction
-        time are ignored when features are built. Ignored if ``X`` is already a
-        :class:`Timelines`, which carries its own.
+        One prediction time per patient (same kind as the event times, and
+        timezone-aware only if they are; None or NaN for "after the last
+        event"). Events after a patient's prediction time are ignored when
+        features are built. Matched to the patients by position, or by index
+        label when both ``X`` and ``prediction_times`` are Series. Ignored if
+        ``X`` is already a :class:`Timelines`, which carries its own.
     at_prediction_time : {"exclude", "include"}, default="exclude"
         Whether events at exactly the prediction time are used. The default
         leaves them out: with dates, an event on the prediction day may have
@@ -170,14 +182,14 @@ def as_timelines(X, *, prediction_times=None, at_prediction_time="exclude"):
         return f"(timeline {timeline}, event {position - offsets[timeline]})"
 
     days, kind = times_to_days(times, where=where)
-    pred = _positional_prediction_times(prediction_times, len(lengths), kind)
+    pred = _positional_prediction_times(prediction_times, len(lengths), kind, index)
     return Timelines(
         _clean_codes(codes, where),
         days,
         offsets,
         prediction_times=pred,
         index=index,
-        time_kind=kind or "days",
+        time_kind=public_kind(kind) or "days",
         at_prediction_time=at_prediction_time,
     )
 
@@ -226,10 +238,28 @@ def _flatten_checked(X):
     return lengths, times, codes
 
 
-def _positional_prediction_times(prediction_times, n, kind):
+def _positional_prediction_times(prediction_times, n, kind, index=None):
+    """One prediction time per timeline, in float days (NaN: after the last event).
+
+    A Series is matched to a Series of timelines by index label; anything
+    else goes by position.
+    """
     if prediction_times is None:
         return None
-    values = np.asarray(prediction_times, dtype=object).reshape(-1)
+    if isinstance(prediction_times, pd.Series) and index is not None:
+        if not prediction_times.index.is_unique:
+            raise ValueError("prediction_times has repeated index labels; give one per patient.")
+        positions = prediction_times.index.get_indexer(index)
+        if (positions < 0).any() or len(prediction_times) != len(index):
+            absent = index[positions < 0].tolist()
+            raise ValueError(
+                "prediction_times and X are both Series, so they are matched by index "
+                f"label, but their labels differ (e.g. {absent[:3]!r} of X has no prediction "
+                "time); give both the same labels, or pass prediction_times.to_numpy() "
+                "to match by position."
+            )
+        prediction_times = prediction_times.iloc[positions]
+    values = _time_objects(prediction_times)
     if len(values) != n:
         raise ValueError(
             f"prediction_times must have one value per patient ({n}); got {len(values)}."
@@ -246,12 +276,38 @@ def _positional_prediction_times(prediction_times, n, kind):
     return days
 
 
+def _time_objects(values):
+    """Times as a flat object array; numpy datetimes become Timestamps.
+
+    ``np.asarray(..., dtype=object)`` would turn nanosecond datetimes into
+    plain integers, which would then read as numbers of days.
+    """
+    if isinstance(values, (pd.Series, pd.Index)):
+        return values.to_numpy(dtype=object).reshape(-1)
+    array = np.asarray(values)
+    if array.dtype.kind == "M":
+        return pd.DatetimeIndex(array.reshape(-1)).to_numpy(dtype=object)
+    return np.asarray(values, dtype=object).reshape(-1)
+
+
 def _check_kinds(pred_kind, kind):
-    if kind is not None and pred_kind is not None and pred_kind != kind:
-        raise ValueError(
-            f"prediction_times are {pred_kind} but event times are {kind}; "
-            "use the same kind for both."
+    if kind is None or pred_kind is None or pred_kind == kind:
+        return
+    if {pred_kind, kind} == {"datetime", AWARE}:
+        aware, naive = (
+            ("prediction_times", "event times")
+            if pred_kind == AWARE
+            else ("event times", "prediction_times")
         )
+        raise ValueError(
+            f"{aware} are timezone-aware but {naive} are naive: a naive time has no UTC "
+            "offset to compare with. Make both aware (e.g. .dt.tz_localize(...)) or both "
+            "naive."
+        )
+    raise ValueError(
+        f"prediction_times are {public_kind(pred_kind)} but event times are "
+        f"{public_kind(kind)}; use the same kind for both."
+    )
 
 
 # -- long event tables ---------------------------------------------------------------
@@ -316,9 +372,10 @@ def _match_subjects(keys, subject_ids, subject_col):
 
 
 def _days_to_labels(days, kind):
-    """Prediction times as index labels: Timestamps for dates, float days otherwise."""
-    if kind == "datetime":
-        return pd.to_datetime(np.round(days * DAY_SECONDS), unit="s")
+    """Prediction times as index labels: Timestamps for dates (in UTC if the
+    times were timezone-aware), float days otherwise."""
+    if public_kind(kind) == "datetime":
+        return days_to_datetimes(days, aware=kind == AWARE)
     return pd.Index(days, dtype=np.float64)
 
 
@@ -489,7 +546,7 @@ def events_to_timelines(
         codes[order],
         days[order],
         offsets,
-        time_kind=kind or "days",
+        time_kind=public_kind(kind) or "days",
         presorted=True,
         at_prediction_time=at_prediction_time,
     )

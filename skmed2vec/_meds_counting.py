@@ -6,6 +6,7 @@ from pathlib import Path
 from sklearn.utils._param_validation import HasMethods, Interval, StrOptions, validate_params
 
 from ._parallel import _CHUNK_EVENTS, count_codes, count_pairs, merge_streaming, run_chunks
+from ._validation import N_JOBS
 
 __all__ = ["count_meds_codes", "count_meds_pairs", "meds_shards"]
 
@@ -65,7 +66,7 @@ def _shard_pairs(path, vocabulary, static_events, window, time_decay, max_gap, c
         "root": _PATH,
         "vocabulary": [None, HasMethods(["fit_counts"])],
         "static_events": [StrOptions({"first", "drop", "error"})],
-        "n_jobs": [Integral, None],
+        "n_jobs": N_JOBS,
     },
     prefer_skip_nested_validation=True,
 )
@@ -110,7 +111,7 @@ def count_meds_codes(root, *, vocabulary=None, static_events="first", n_jobs=Non
         "time_decay": [Interval(Real, 0, None, closed="left"), None],
         "max_gap": [Interval(Real, 0, None, closed="left"), None],
         "static_events": [StrOptions({"first", "drop", "error"})],
-        "n_jobs": [Integral, None],
+        "n_jobs": N_JOBS,
         "chunk_events": [Interval(Integral, 1, None, closed="left")],
     },
     prefer_skip_nested_validation=True,

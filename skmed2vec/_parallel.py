@@ -16,6 +16,7 @@ from ._counting import (
 )
 from ._progress import progress
 from ._timelines import Timelines, as_timelines
+from ._validation import N_JOBS
 
 __all__ = ["count_codes", "count_pairs", "merge_streaming", "run_chunks"]
 
@@ -87,7 +88,7 @@ def group_counts(event_group, patient, n_groups, n_patients, *, n_jobs=None, chu
     {
         "X": ["array-like", Timelines],
         "vocabulary": [None, HasMethods(["fit_counts"])],
-        "n_jobs": [Integral, None],
+        "n_jobs": N_JOBS,
         "chunk_events": [Interval(Integral, 1, None, closed="left")],
     },
     prefer_skip_nested_validation=True,
@@ -162,7 +163,7 @@ def counts_from_groups(groups, events, subjects, n_subjects, vocabulary):
         "window": [Interval(Integral, 1, None, closed="left")],
         "time_decay": [Interval(Real, 0, None, closed="left"), None],
         "max_gap": [Interval(Real, 0, None, closed="left"), None],
-        "n_jobs": [Integral, None],
+        "n_jobs": N_JOBS,
         "chunk_events": [Interval(Integral, 1, None, closed="left")],
     },
     prefer_skip_nested_validation=True,

@@ -80,7 +80,9 @@ def _following_code(X, anchors, patient, horizon, known, rng):
     return drawn, keys
 
 
-def next_codes_auc(code_vectors, context_vectors, code_counts, X, recency_decay, horizon):
+def next_codes_auc(
+    code_vectors, context_vectors, code_counts, X, recency_decay, horizon, code_weights=None
+):
     """Share of frequency-drawn codes ranked below a code that follows, over anchors.
 
     Parameters
@@ -94,6 +96,9 @@ def next_codes_auc(code_vectors, context_vectors, code_counts, X, recency_decay,
         Decay per day of the patient row built at each anchor.
     horizon : float
         Days after an anchor whose codes count as following it.
+    code_weights : ndarray of shape (n_codes,), default=None
+        Factor on each code's weight in the row (see
+        :func:`~skmed2vec._features.patient_features`).
 
     Returns
     -------
@@ -130,7 +135,11 @@ def next_codes_auc(code_vectors, context_vectors, code_counts, X, recency_decay,
     owner = np.flatnonzero(valid)[:, None]
     following = np.isin(owner * len(probs) + negatives, keys)
     rows = patient_features(
-        code_vectors, _histories(X, anchors, patient), recency_decay, ["recency"]
+        code_vectors,
+        _histories(X, anchors, patient),
+        recency_decay,
+        ["recency"],
+        code_weights=code_weights,
     )
     wins = 0.0
     for part in range(0, anchors.size, 2_000):

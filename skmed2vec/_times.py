@@ -7,9 +7,46 @@ import re
 import numpy as np
 import pandas as pd
 
-__all__ = ["DAY_SECONDS", "column_to_days", "is_missing", "missing_mask", "place", "times_to_days"]
+__all__ = [
+    "AWARE",
+    "DAY_SECONDS",
+    "column_to_days",
+    "days_to_datetimes",
+    "is_missing",
+    "missing_mask",
+    "place",
+    "public_kind",
+    "times_to_days",
+]
 
 DAY_SECONDS = 86400.0
+_DAY_MICROSECONDS = 86_400_000_000.0
+
+#: The kind of timezone-aware times, held as UTC days. It must not meet naive
+#: times in one data set (a naive time has no offset to compare with); a
+#: Timelines' ``time_kind`` then says ``"datetime"``.
+AWARE = "aware datetime"
+
+
+def public_kind(kind):
+    """``"datetime"`` for aware and naive times alike (the Timelines' kinds)."""
+    return "datetime" if kind == AWARE else kind
+
+
+def _datetimes_to_days(values):
+    """numpy datetime64 values to float days since 1970-01-01, to the microsecond.
+
+    Float days keep microseconds apart up to the year 2059 (the spacing of
+    doubles near 32,768 days is 0.6 microseconds); seconds were too coarse for
+    MEDS's microsecond timestamps, where an event a fraction of a second after
+    a prediction time would have counted as at it.
+    """
+    return values.astype("datetime64[us]").astype(np.int64) / _DAY_MICROSECONDS
+
+
+def days_to_datetimes(days, aware=False):
+    """Float days back to Timestamps (UTC-aware if ``aware``); NaN gives NaT."""
+    return pd.to_datetime(np.round(days * _DAY_MICROSECONDS), unit="us", utc=aware)
 
 
 #: Types whose values are plain numbers of days (bools excluded).
@@ -99,7 +136,8 @@ def times_to_days(values, what="times", where=None):
 
 
 def _parse_dates(values, what, where):
-    """Dates, datetimes and ISO strings (none missing) to float days, ``"datetime"``."""
+    """Dates, datetimes and ISO strings (none missing) to float days and their kind
+    (``"datetime"``, or :data:`AWARE` for timezone-aware values)."""
     try:
         parsed = pd.to_datetime(values, format="ISO8601")
     except ValueError as exc:
@@ -110,10 +148,10 @@ def _parse_dates(values, what, where):
         raise _parse_error(exc, what, values, where) from None
     if parsed is None:
         parsed = _parse_aware(values, what, where)
+    kind = "datetime"
     if parsed.tz is not None:
-        parsed = parsed.tz_convert("UTC").tz_localize(None)
-    seconds = parsed.to_numpy().astype("datetime64[s]").astype(np.int64)
-    return seconds / DAY_SECONDS, "datetime"
+        parsed, kind = parsed.tz_convert("UTC").tz_localize(None), AWARE
+    return _datetimes_to_days(parsed.to_numpy()), kind
 
 
 def _first_unparsable(values):
@@ -176,11 +214,14 @@ def column_to_days(column, what, where):
     days = np.full(len(column), np.nan)
     kind = None
     if pd.api.types.is_datetime64_any_dtype(column):
-        if getattr(column.dt, "tz", None) is not None:
-            column = column.dt.tz_convert("UTC").dt.tz_localize(None)
-        present = column.to_numpy()[~missing]
-        days[~missing] = present.astype("datetime64[s]").astype(np.int64) / DAY_SECONDS
         kind = "datetime"
+        try:
+            aware = column.dt.tz is not None
+        except NotImplementedError:  # pyarrow dates (date32, date64) have no time zone
+            column, aware = column.astype("datetime64[us]"), False
+        if aware:
+            column, kind = column.dt.tz_convert("UTC").dt.tz_localize(None), AWARE
+        days[~missing] = _datetimes_to_days(column.to_numpy()[~missing])
     elif pd.api.types.is_numeric_dtype(column) and not pd.api.types.is_bool_dtype(column):
         values = column.to_numpy(dtype=np.float64, na_value=np.nan)
         infinite = np.isinf(values)

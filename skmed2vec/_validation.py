@@ -2,11 +2,21 @@
 
 import functools
 import inspect
+from numbers import Integral
 
 from sklearn.utils._param_validation import Interval, InvalidParameterError
 from sklearn.utils._param_validation import validate_params as _sklearn_validate_params
 
-__all__ = ["check_no_bools", "validate_params"]
+__all__ = ["N_JOBS", "check_no_bools", "validate_params"]
+
+#: Constraints of ``n_jobs``: None, a positive count, or -1, -2... (all cores,
+#: all but one...). Zero has no meaning to joblib, which would refuse it only
+#: once a data set spans several chunks.
+N_JOBS = [
+    Interval(Integral, None, -1, closed="right"),
+    Interval(Integral, 1, None, closed="left"),
+    None,
+]
 
 
 def check_no_bools(constraints, values, owner):

@@ -13,6 +13,7 @@ from ._codes import ICD_RULES, group_code, join_system, parents, split_system
 from ._counting import CodeCounts, normalization_of
 from ._parallel import counts_from_groups, group_counts
 from ._timelines import as_timelines
+from ._validation import N_JOBS
 
 __all__ = ["CodeVocabulary"]
 
@@ -131,7 +132,7 @@ class CodeVocabulary(
         "system": [str, None],
         "handle_unknown": [StrOptions({"unknown", "ignore", "error"})],
         "fallback_to_parent": ["boolean", dict],
-        "n_jobs": [Integral, None],
+        "n_jobs": N_JOBS,
         "verbose": ["verbose"],
     }
 

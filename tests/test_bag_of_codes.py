@@ -66,6 +66,15 @@ def test_recency_counts_age_from_the_prediction_time_and_drops_later_events():
     np.testing.assert_allclose(zero, dense(BagOfCodes(weighting="count").fit(data), data))
 
 
+@pytest.mark.parametrize("weighting", ["binary", "count", "recency"])
+def test_no_event_left_before_the_prediction_times_gives_rows_of_zeros(weighting):
+    bag = BagOfCodes(weighting=weighting, windows=[30, None]).fit(X)
+    for data in ([[]], as_timelines([[(5, "A"), (9, "B")]], prediction_times=[1])):
+        out = dense(bag, data)
+        assert out.shape == (1, 2 * 4)
+        np.testing.assert_array_equal(out, 0)
+
+
 def test_windows_give_one_block_each():
     bag = BagOfCodes(weighting="count", windows=[30, 365, None]).fit(X)
     out = dense(bag)

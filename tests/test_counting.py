@@ -171,6 +171,23 @@ def test_no_more_counting_threads_than_chunks(data, monkeypatch):
     assert count_codes(data, n_jobs=64, chunk_events=2000) == count_codes(data)
 
 
+@pytest.mark.parametrize(
+    "call",
+    [
+        lambda X: TemporalMed2VecEmbedder(n_jobs=0).fit(X),
+        lambda X: CodeVocabulary(n_jobs=0).fit(X),
+        lambda X: count_codes(X, n_jobs=0),
+        lambda X: count_pairs(X, n_jobs=0),
+    ],
+)
+def test_zero_jobs_is_refused_whatever_the_size(call):
+    # joblib itself refuses 0 only once there are several chunks.
+    from sklearn.utils._param_validation import InvalidParameterError
+
+    with pytest.raises(InvalidParameterError, match="'n_jobs' parameter"):
+        call([[(0, "A"), (1, "B")]])
+
+
 def test_memory_counts_each_training_set_once(data, tmp_path, monkeypatch):
     from sklearn.model_selection import GridSearchCV
 

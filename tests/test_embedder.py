@@ -88,6 +88,28 @@ def test_idf_weighting_weights_the_mean_blocks_only(fitted):
     np.testing.assert_array_equal(fitted.transform(Xt)[0], plain)
 
 
+def test_score_builds_its_rows_with_the_code_weighting(fitted, cohort):
+    # A label-free search over code_weighting must see the rows transform builds.
+    from skmed2vec._scoring import HORIZON_DAYS, next_codes_auc
+
+    plain = fitted.score(cohort.X)
+    try:
+        weighted = fitted.set_params(code_weighting="idf").score(cohort.X)
+    finally:
+        fitted.set_params(code_weighting=None)
+    assert weighted != plain
+    args = (
+        fitted.code_vectors_,
+        fitted.context_vectors_,
+        fitted.code_counts_,
+        fitted._encoded_input(cohort.X),
+        fitted._recency_decay(),
+        HORIZON_DAYS,
+    )
+    assert weighted == next_codes_auc(*args, code_weights=fitted.code_idf_)
+    assert plain == next_codes_auc(*args)
+
+
 def test_idf_from_counts_equals_idf_from_timelines(tmp_path):
     from skmed2vec import PairCounts, count_pairs
 

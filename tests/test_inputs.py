@@ -186,6 +186,94 @@ def test_prediction_times_of_another_kind_raise():
         as_timelines([[(0, "A")]], prediction_times=[1, 2])
 
 
+def test_numpy_nanosecond_datetimes_are_times_not_integers():
+    # What df["col"].to_numpy() gives for timestamps read from parquet.
+    events = [[(pd.Timestamp("2020-01-01"), "A"), (pd.Timestamp("2020-01-05"), "OUTCOME")]]
+    ns = pd.to_datetime(["2020-01-03"]).as_unit("ns").to_numpy()
+    expected = as_timelines(events, prediction_times=[pd.Timestamp("2020-01-03")])
+    X = as_timelines(events, prediction_times=ns)
+    np.testing.assert_array_equal(X.prediction_times, expected.prediction_times)
+    assert X.up_to_prediction().to_list() == [[(18262.0, "A")]]
+    with pytest.raises(ValueError, match="prediction_times are datetime but event times are days"):
+        as_timelines([[(0, "A"), (5, "OUTCOME")]], prediction_times=ns)
+
+
+def test_aware_and_naive_times_do_not_meet():
+    naive = [[(pd.Timestamp("2020-01-01 10:00"), "A")]]
+    aware = [pd.Timestamp("2020-01-01 08:00", tz="America/New_York")]
+    with pytest.raises(ValueError, match="prediction_times are timezone-aware but event times"):
+        as_timelines(naive, prediction_times=aware)
+    events = pd.DataFrame(
+        {
+            "subject_id": [1, 1],
+            "time": pd.to_datetime(["2020-01-01 10:00", "2020-01-02 00:00"]),
+            "code": ["A", "B"],
+        }
+    )
+    labels = pd.DataFrame({"subject_id": [1], "prediction_time": aware})
+    with pytest.raises(ValueError, match="prediction_times are timezone-aware but event times"):
+        events_to_timelines(events, prediction_times=labels)
+    with pytest.raises(ValueError, match="event times are timezone-aware but prediction_times"):
+        events_to_timelines(
+            events.assign(time=events["time"].dt.tz_localize("UTC")),
+            prediction_times=labels.assign(prediction_time=pd.Timestamp("2020-01-01 08:00")),
+        )
+    # Both aware: one clock (08:00 New York is 13:00 UTC), labelled in UTC.
+    X, _ = events_to_timelines(
+        events.assign(time=events["time"].dt.tz_localize("UTC")), prediction_times=labels
+    )
+    assert X.up_to_prediction().lengths.tolist() == [1]
+    assert X.index[0][1] == aware[0]
+    assert str(X.index.levels[1].tz) == "UTC"
+
+
+def test_times_keep_fractions_of_a_second():
+    # MEDS timestamps are to the microsecond.
+    events = pd.DataFrame(
+        {
+            "subject_id": [1, 1, 1],
+            "time": pd.to_datetime(
+                ["2020-01-01 09:00", "2020-01-01 10:00:00.050", "2020-01-01 10:00:00.900"],
+                format="ISO8601",
+            ),
+            "code": ["EARLY", "BEFORE", "AFTER"],
+        }
+    )
+    cut = pd.Timestamp("2020-01-01 10:00:00.100")
+    labels = pd.DataFrame({"subject_id": [1], "prediction_time": [cut]})
+    for rule in ("include", "exclude"):
+        X, _ = events_to_timelines(events, prediction_times=labels, at_prediction_time=rule)
+        kept = [code for _, code in X.up_to_prediction().to_list()[0]]
+        assert kept == ["EARLY", "BEFORE"], rule
+    assert X.index[0][1] == cut
+    as_list = [[(t, c) for t, c in zip(events["time"], events["code"])]]
+    X = as_timelines(as_list, prediction_times=[cut], at_prediction_time="include")
+    assert [code for _, code in X.up_to_prediction().to_list()[0]] == ["EARLY", "BEFORE"]
+
+
+def test_series_of_prediction_times_follows_the_series_index():
+    X = pd.Series({"a": [(0, "A"), (10, "A_LATE")], "b": [(0, "B"), (10, "B_LATE")]})
+    cut = pd.Series({"b": 5.0, "a": None})
+    kept = as_timelines(X, prediction_times=cut).up_to_prediction().to_list()
+    assert [[code for _, code in row] for row in kept] == [["A", "A_LATE"], ["B"]]
+    # By position otherwise.
+    kept = as_timelines(X.tolist(), prediction_times=cut).up_to_prediction().to_list()
+    assert [[code for _, code in row] for row in kept] == [["A"], ["B", "B_LATE"]]
+    with pytest.raises(ValueError, match="matched by index label"):
+        as_timelines(X, prediction_times=pd.Series([5.0, None]))
+
+
+def test_pyarrow_date_columns_are_dates():
+    pa = pytest.importorskip("pyarrow")
+    days = pd.to_datetime(["2020-01-01", "2020-01-05"])
+    events = pd.DataFrame({"subject_id": [1, 1], "time": days, "code": ["A", "B"]})
+    expected, _ = events_to_timelines(events)
+    for unit in (pa.date32(), pa.date64()):
+        arrow = events.assign(time=events["time"].astype(pd.ArrowDtype(unit)))
+        X, _ = events_to_timelines(arrow)
+        assert X.to_list() == expected.to_list() and X.time_kind == "datetime"
+
+
 # -- codes that are unusual but usable ---------------------------------------------
 def test_integer_codes_become_strings():
     X = [[(0, 250), (1, "250"), (2, np.int64(250)), (3, "I10")], [(0, 401)]]

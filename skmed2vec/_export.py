@@ -234,7 +234,8 @@ def save_vectors(
             handle.write("\t".join(repr(float(v)) for v in row) + "\n")
     names = ["code"] + (["count"] if counts is not None else []) + list(metadata)
     with atomic_open(metadata_file, "w", encoding="utf-8") as handle:
-        handle.write("\t".join(names) + "\n")
+        if len(names) > 1:  # the Projector reads a single column as labels without a header
+            handle.write("\t".join(names) + "\n")
         for i, code in enumerate(codes.tolist()):
             fields = [code] + ([counts[i]] if counts is not None else [])
             fields += [metadata[name][i] for name in metadata]
@@ -358,7 +359,10 @@ default=None
         vectors = np.loadtxt(vectors_file, delimiter="\t", dtype=np.float32, ndmin=2)
         with open(metadata_file, encoding="utf-8") as handle:
             rows = [line.rstrip("\n").split("\t") for line in handle]
-        names, rows = rows[0], rows[1:]
+        if len(rows) == len(vectors):  # one column, no header
+            names = ["code"]
+        else:
+            names, rows = rows[0], rows[1:]
         columns = {n: [unescape_code(r[i]) for r in rows] for i, n in enumerate(names)}
         codes = columns.pop("code")
         if "count" in columns:

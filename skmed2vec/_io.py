@@ -1,6 +1,7 @@
 """Atomic file writes: a temporary file in the same folder, then a rename."""
 
 import os
+import stat
 import tempfile
 from contextlib import contextmanager
 from pathlib import Path
@@ -14,12 +15,21 @@ def atomic_open(path, mode="wb", encoding=None):
 
     Readers see the old file or the whole new one, never a truncated file: if the
     block raises, the temporary file is removed and ``path`` is left as it was.
+    The new file has the mode of the file it replaces, or else the mode a plain
+    ``open`` would give it under the umask.
     """
     if mode not in {"w", "wb"}:
         raise ValueError(f"mode must be 'w' or 'wb', got {mode!r}.")
     path = Path(path)
     fd, tmp = tempfile.mkstemp(dir=path.parent, prefix=f".{path.name}.", suffix=".tmp")
     try:
+        # mkstemp makes the file private (0600); give it the mode open() would:
+        # the replaced file's, or the default under the umask for a new one.
+        try:
+            file_mode = stat.S_IMODE(path.stat().st_mode)
+        except FileNotFoundError:
+            file_mode = 0o666 & ~_umask()
+        os.chmod(tmp, file_mode)
         text = mode == "w"
         with os.fdopen(
             fd, mode, encoding=encoding if text else None, newline="\n" if text else None
@@ -31,6 +41,20 @@ def atomic_open(path, mode="wb", encoding=None):
     except BaseException:
         Path(tmp).unlink(missing_ok=True)
         raise
+
+
+def _umask():
+    """The process's umask, read without changing it where the system allows."""
+    try:
+        with open("/proc/self/status", encoding="ascii") as status:
+            for line in status:
+                if line.startswith("Umask:"):
+                    return int(line.split()[1], 8)
+    except OSError:
+        pass
+    mask = os.umask(0o022)  # elsewhere: set and restore at once
+    os.umask(mask)
+    return mask
 
 
 def atomic_write_text(path, text, encoding="utf-8"):

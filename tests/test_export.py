@@ -138,6 +138,16 @@ def test_projector_pair(tmp_path, vectors, counts):
     assert meta[7] == "tab%09here\t63"
 
 
+
+def test_projector_labels_alone_have_no_header(tmp_path, vectors):
+    # The Projector reads a one-column metadata file as labels, without a header.
+    save_vectors(tmp_path / "proj", CODES, vectors, format="projector")
+    meta = (tmp_path / "proj" / "metadata.tsv").read_text(encoding="utf-8").splitlines()
+    assert len(meta) == len(CODES) and meta[0] == CODES[0]
+    read = load_vectors(tmp_path / "proj")
+    assert read.codes.tolist() == list(CODES) and read.counts is None
+    np.testing.assert_array_equal(read.vectors, vectors)
+
 def test_embedder_methods(tmp_path):
     X = [[(0, "aspirin 81 MG"), (1, "E11//9"), (3, "O2 95%")], [(0, "aspirin 81 MG")]] * 5
     emb = TemporalMed2VecEmbedder(embed_dim=4, epochs=1, random_state=0).fit(X)
@@ -181,3 +191,25 @@ def test_failed_write_keeps_previous_file(tmp_path, vectors, monkeypatch):
         save_vectors(path, CODES, vectors, format="parquet")
     assert path.read_bytes() == b"old"
     assert [p.name for p in tmp_path.iterdir()] == ["v.parquet"]
+
+
+@pytest.mark.skipif(not hasattr(__import__("os"), "umask"), reason="POSIX file modes")
+def test_written_files_have_the_mode_open_would_give(tmp_path):
+    import os
+    import stat
+
+    def mode(path):
+        return stat.S_IMODE(os.stat(path).st_mode)
+
+    previous = os.umask(0o022)
+    try:
+        paths = save_vectors(tmp_path / "v.txt", ["A", "B"], np.eye(2, dtype=np.float32))
+        assert [mode(p) for p in paths] == [0o644]  # not the 0600 of a temporary file
+        os.chmod(paths[0], 0o640)  # replacing a file keeps its mode
+        save_vectors(tmp_path / "v.txt", ["A", "B"], np.eye(2, dtype=np.float32))
+        assert mode(paths[0]) == 0o640
+        os.umask(0o077)
+        private = save_vectors(tmp_path / "w.txt", ["A"], np.eye(1, dtype=np.float32))
+        assert mode(private[0]) == 0o600
+    finally:
+        os.umask(previous)

@@ -96,6 +96,19 @@ def test_tuning_curve_from_grid_search(cohort):
         TuningCurveDisplay.from_estimator(search, x="window")
 
 
+
+def test_tuning_curve_shows_the_best_candidate_over_other_parameters():
+    # A grid that also varies the classifier's C: each point is its best C.
+    params, means = [], []
+    for decay in (0.0, 0.01):
+        for c, score in ((1.0, 0.8 + decay), (0.001, 0.55)):
+            params.append({"emb__time_decay": decay, "emb__embed_dim": 8, "clf__C": c})
+            means.append(score)
+    results = {"params": params, "mean_test_score": means, "std_test_score": [0.01] * 4}
+    display = TuningCurveDisplay.from_cv_results(results, best_index=2)
+    np.testing.assert_allclose(display.lines_[8].get_ydata(), [0.8, 0.81])
+    np.testing.assert_allclose(display.best_marker_.get_ydata(), [0.81])
+
 def test_neighbour_precision_curve(fitted, cohort):
     results = [neighbour_precision(fitted, cohort.groups, k=k) for k in (1, 3, 10)]
     display = NeighbourPrecisionDisplay.from_results(results, name="decay", n_bootstrap=50)

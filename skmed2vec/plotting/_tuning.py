@@ -74,7 +74,9 @@ class TuningCurveDisplay:
         ----------
         cv_results : dict
             ``GridSearchCV.cv_results_``; its grid must vary ``x`` (a number) and may
-            vary ``series``.
+            vary ``series``. When it varies other parameters too (a classifier's
+            ``C``...), each point is the best candidate among those sharing its
+            ``x`` and ``series`` values.
         x, series : str, default="time_decay", "embed_dim"
             Parameter names, bare or with their pipeline step (``"step__time_decay"``).
         best_index : int, default=None
@@ -101,7 +103,9 @@ class TuningCurveDisplay:
             for i, p in enumerate(params):
                 if series_key is None or p[series_key] == value:
                     j = int(np.searchsorted(x_values, float(p[x_key])))
-                    m[j], s[j] = mean[i], std[i]
+                    # Other parameters of the grid: the best candidate at this point.
+                    if not mean[i] <= m[j]:
+                        m[j], s[j] = mean[i], std[i]
             curves[value] = (m, s)
         best = None
         if best_index is not None:

@@ -6,6 +6,7 @@ import numpy as np
 import pandas as pd
 
 from ._base import UNKNOWN
+from ._export import escape_code
 from ._warnings import warn_caller
 
 __all__ = ["initial_rows"]
@@ -82,9 +83,13 @@ def initial_rows(source, codes, embed_dim):
     if not np.isfinite(vectors).all():
         raise ValueError("initial_vectors holds NaN or infinite values.")
     position = {code: i for i, code in enumerate(source_codes) if code != UNKNOWN}
-    pairs = [
-        (row, position[c]) for row, c in enumerate(np.asarray(codes).tolist()) if c in position
-    ]
+    pairs = []
+    for row, code in enumerate(np.asarray(codes).tolist()):
+        # Keys read from a word2vec file by another tool (gensim) keep the
+        # file's percent-escaping of spaces and "%": match those too.
+        found = position.get(code, position.get(escape_code(code)))
+        if found is not None and code != UNKNOWN:
+            pairs.append((row, found))
     if not pairs:
         warn_caller(
             "initial_vectors shares no code with the training codes; every vector starts at random."

@@ -138,7 +138,6 @@ def test_projector_pair(tmp_path, vectors, counts):
     assert meta[7] == "tab%09here\t63"
 
 
-
 def test_projector_labels_alone_have_no_header(tmp_path, vectors):
     # The Projector reads a one-column metadata file as labels, without a header.
     save_vectors(tmp_path / "proj", CODES, vectors, format="projector")
@@ -147,6 +146,7 @@ def test_projector_labels_alone_have_no_header(tmp_path, vectors):
     read = load_vectors(tmp_path / "proj")
     assert read.codes.tolist() == list(CODES) and read.counts is None
     np.testing.assert_array_equal(read.vectors, vectors)
+
 
 def test_embedder_methods(tmp_path):
     X = [[(0, "aspirin 81 MG"), (1, "E11//9"), (3, "O2 95%")], [(0, "aspirin 81 MG")]] * 5

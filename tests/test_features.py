@@ -93,6 +93,20 @@ def test_warm_start_from_gensim(cohort):
         assert emb.n_initialized_ > 10
 
 
+def test_warm_start_from_gensim_reading_our_word2vec_file(tmp_path):
+    # gensim keeps the file's percent-escaped keys ("aspirin%2081%20MG").
+    gensim = pytest.importorskip("gensim")
+    X = [[(0, "MEDICATION//aspirin 81 MG"), (2, "ICD10CM//I10"), (9, "LAB//O2 sat 95%")]] * 20
+    first = TemporalMed2VecEmbedder(embed_dim=4, epochs=1, random_state=0).fit(X)
+    path = tmp_path / "vectors.txt"
+    first.save_word2vec_format(path)
+    keyed = gensim.models.KeyedVectors.load_word2vec_format(str(path))
+    assert "LAB//O2%20sat%2095%25" in keyed.key_to_index
+    emb = TemporalMed2VecEmbedder(embed_dim=4, initial_vectors=keyed, **STILL).fit(X)
+    assert emb.n_initialized_ == 3
+    np.testing.assert_allclose(emb.code_vectors_[1:], first.code_vectors_[1:], atol=1e-6)
+
+
 def test_frozen_embedder_survives_cloning_as_a_warm_start(cohort, pretrained):
     emb = TemporalMed2VecEmbedder(embed_dim=8, initial_vectors=FrozenEstimator(pretrained), **STILL)
     assert clone(emb).fit(cohort.X[:50]).n_initialized_ > 10

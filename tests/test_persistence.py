@@ -405,3 +405,18 @@ def test_min_subjects_keeps_rare_codes_out_of_the_model(identified):
         assert b"RARE-CODE-ZZ9" not in pickle.dumps(guarded[name]), name
     # An embedder given raw timelines fits a default vocabulary, which keeps every code.
     assert "RARE-CODE-ZZ9" in guarded["embedder"].codes_
+
+
+def test_warm_started_embedder_saves_with_skops_once_its_source_is_dropped():
+    from skmed2vec import TemporalMed2VecEmbedder
+
+    X = [[(0, "A"), (2, "B"), (9, "C")]] * 20
+    first = TemporalMed2VecEmbedder(embed_dim=4, epochs=1, random_state=0).fit(X)
+    warm = TemporalMed2VecEmbedder(
+        embed_dim=4, epochs=1, random_state=1, initial_vectors=first.to_frame()
+    ).fit(X)
+    expected = warm.transform(X)
+    data = sio.dumps(warm.set_params(initial_vectors=None))  # as the persistence guide says
+    loaded = sio.loads(data, trusted=sio.get_untrusted_types(data=data))
+    np.testing.assert_array_equal(loaded.transform(X), expected)
+    assert loaded.n_initialized_ == 3

@@ -96,7 +96,6 @@ def test_tuning_curve_from_grid_search(cohort):
         TuningCurveDisplay.from_estimator(search, x="window")
 
 
-
 def test_tuning_curve_shows_the_best_candidate_over_other_parameters():
     # A grid that also varies the classifier's C: each point is its best C.
     params, means = [], []
@@ -108,6 +107,7 @@ def test_tuning_curve_shows_the_best_candidate_over_other_parameters():
     display = TuningCurveDisplay.from_cv_results(results, best_index=2)
     np.testing.assert_allclose(display.lines_[8].get_ydata(), [0.8, 0.81])
     np.testing.assert_allclose(display.best_marker_.get_ydata(), [0.81])
+
 
 def test_neighbour_precision_curve(fitted, cohort):
     results = [neighbour_precision(fitted, cohort.groups, k=k) for k in (1, 3, 10)]

@@ -15,6 +15,7 @@ from ._export import save_vectors
 from ._features import (
     AGGREGATIONS,
     CODE_WEIGHTINGS,
+    code_weights_for,
     inverse_document_frequency,
     patient_features,
 )
@@ -262,22 +263,7 @@ class TemporalMed2VecEmbedder(TimelineEstimatorMixin, TransformerMixin, BaseEsti
 
     def _code_weights(self):
         """Per-code weights of the mean blocks for ``code_weighting`` (None: none)."""
-        if self.code_weighting is None:
-            return None
-        if self.code_weighting not in CODE_WEIGHTINGS:
-            raise ValueError(
-                f"code_weighting must be one of {CODE_WEIGHTINGS} or None; "
-                f"got {self.code_weighting!r}."
-            )
-        idf = getattr(self, "code_idf_", None)
-        if idf is None:
-            raise ValueError(
-                "code_weighting='idf' needs code_idf_, the codes' document frequencies over "
-                "the training timelines; this embedder was fitted by an earlier version or "
-                "with fit_counts on counts saved by one. Refit it (or recount), or set "
-                "code_weighting=None."
-            )
-        return idf
+        return code_weights_for(self.code_weighting, getattr(self, "code_idf_", None))
 
     def _recency_decay(self):
         return self.time_decay if self.recency_decay is None else self.recency_decay

@@ -11,6 +11,7 @@ __all__ = [
     "AGGREGATIONS",
     "CODE_WEIGHTINGS",
     "code_document_counts",
+    "code_weights_for",
     "inverse_document_frequency",
     "patient_features",
     "smoothed_idf",
@@ -57,6 +58,27 @@ def inverse_document_frequency(X):
         lo, hi = X.offsets[first], X.offsets[stop]
         df += code_document_counts(X.codes[lo:hi], np.diff(X.offsets[first : stop + 1]), n_codes)
     return smoothed_idf(df, int((X.lengths > 0).sum()))
+
+
+def code_weights_for(weighting, idf):
+    """Per-code factors of the mean blocks for ``code_weighting`` (None: none).
+
+    ``idf`` is the fitted ``code_idf_`` (None for models fitted without it).
+    """
+    if weighting is None:
+        return None
+    if weighting not in CODE_WEIGHTINGS:
+        raise ValueError(
+            f"code_weighting must be one of {CODE_WEIGHTINGS} or None; got {weighting!r}."
+        )
+    if idf is None:
+        raise ValueError(
+            "code_weighting='idf' needs code_idf_, the codes' document frequencies over "
+            "the training timelines; this embedder was fitted by an earlier version or "
+            "with fit_counts on counts saved by one. Refit it (or recount), or set "
+            "code_weighting=None."
+        )
+    return idf
 
 
 def _weighted_means(vectors, codes, weights, lengths):

@@ -373,3 +373,92 @@ def test_recency_decay_option_sets_the_embedder(tmp_path, argv, expected):
         ["fit", "--events", str(tmp_path / "e.csv"), "--output", str(tmp_path / "m"), *argv]
     )
     assert build_pipeline(args).named_steps["embedder"].recency_decay == expected
+
+
+# -- label values, event files, OMOP sources, output paths ---------------------------
+@pytest.fixture
+def small_meds(tmp_path):
+    """A small MEDS folder (60 train, 20 held_out subjects) without metadata/codes."""
+    rng = np.random.default_rng(0)
+    codes = ["ICD10CM//E11.9", "ICD10CM//I10", "LOINC//4548-4", "RxNorm//860975"]
+    rows = [
+        (s, pd.Timestamp("2015-01-01") + pd.Timedelta(days=int(d)), codes[rng.integers(4)])
+        for s in range(80)
+        for d in np.sort(rng.integers(0, 700, 8))
+    ]
+    events = pd.DataFrame(rows, columns=["subject_id", "time", "code"])
+    events["time"] = events["time"].astype("datetime64[us]")
+    root = tmp_path / "meds"
+    (root / "data").mkdir(parents=True)
+    (root / "metadata").mkdir()
+    events.to_parquet(root / "data" / "0.parquet", index=False)
+    pd.DataFrame(
+        {"subject_id": np.arange(80), "split": ["train"] * 60 + ["held_out"] * 20}
+    ).to_parquet(root / "metadata" / "subject_splits.parquet", index=False)
+    return root
+
+
+def small_labels(values):
+    """One label row per subject of ``small_meds``, with these boolean_values."""
+    return pd.DataFrame(
+        {
+            "subject_id": np.arange(80),
+            "prediction_time": pd.Timestamp("2017-01-01"),
+            "boolean_value": values,
+        }
+    )
+
+
+def test_predict_refuses_label_rows_without_a_value(small_meds, tmp_path, capsys):
+    # A CSV with empty cells: read as missing, which bool() would turn into True.
+    labels = tmp_path / "labels.csv"
+    small_labels([None if i % 3 == 0 else i % 2 == 0 for i in range(80)]).to_csv(
+        labels, index=False
+    )
+    out = tmp_path / "p.parquet"
+    argv = ["predict", "--meds", str(small_meds), *FAST, "-o", str(out)]
+    assert main([*argv, "--labels", str(labels)]) == 1
+    err = capsys.readouterr().err
+    assert err.count("\n") == 1
+    assert err == (
+        f"skmed2vec predict: error: --labels {labels}: 20 label rows of split 'train' have no "
+        "boolean_value (the first: subject_id 0); fill them in or leave those rows out\n"
+    )
+    small_labels(["maybe" if i == 7 else "true" for i in range(80)]).to_csv(labels, index=False)
+    assert main([*argv, "--labels", str(labels)]) == 1
+    err = capsys.readouterr().err
+    assert err.count("\n") == 1
+    assert "boolean_value 'maybe' (subject_id 7) is not a boolean" in err
+    assert not out.exists()
+
+
+@pytest.mark.parametrize(
+    "values",
+    [
+        [i % 2 == 0 for i in range(80)],
+        [i % 2 for i in range(80)],
+        [("TRUE", "false", "True", "0", "1")[i % 5] for i in range(80)],
+    ],
+    ids=["bool", "0/1", "strings"],
+)
+def test_predict_reads_booleans_0_1_and_true_false(small_meds, tmp_path, values):
+    labels = tmp_path / "labels.csv"
+    small_labels(values).to_csv(labels, index=False)
+    out = tmp_path / "p.parquet"
+    argv = ["predict", "--meds", str(small_meds), "--labels", str(labels), *FAST, "-o", str(out)]
+    assert main(argv) == 0
+    predictions = pd.read_parquet(out)
+    expected = [str(v).lower() in ("true", "1") for v in values[60:]]
+    assert predictions["boolean_value"].tolist() == expected
+    assert predictions["subject_id"].tolist() == list(range(60, 80))
+
+
+def test_predict_writes_missing_truth_of_the_predicted_split(small_meds, tmp_path):
+    labels = tmp_path / "labels.parquet"
+    values = pd.array([i % 2 == 0 if i < 60 else None for i in range(80)], dtype="boolean")
+    small_labels(values).to_parquet(labels)
+    out = tmp_path / "p.parquet"
+    argv = ["predict", "--meds", str(small_meds), "--labels", str(labels), *FAST, "-o", str(out)]
+    assert main(argv) == 0
+    assert pq.read_schema(out).field("boolean_value").type == pa.bool_()
+    assert pd.read_parquet(out)["boolean_value"].isna().all()

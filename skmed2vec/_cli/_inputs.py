@@ -13,6 +13,7 @@ from ._errors import CommandError
 __all__ = [
     "add_input_options",
     "add_labels_option",
+    "label_values",
     "read_codes_metadata",
     "read_events",
     "read_labels",
@@ -199,6 +200,61 @@ def read_labels(path):
     if labels["prediction_time"].isna().any():
         raise CommandError(f"--labels {path}: prediction_time is missing in some rows")
     return labels.reset_index(drop=True)
+
+
+def _boolean(value):
+    """True or False for a label value, None for one that is not boolean."""
+    if isinstance(value, (bool, np.bool_)):
+        return bool(value)
+    if isinstance(value, str):
+        return {"true": True, "1": True, "false": False, "0": False}.get(value.strip().lower())
+    if isinstance(value, (int, float, np.integer, np.floating)) and value in (0, 1):
+        return bool(value)
+    return None
+
+
+def label_values(labels, path):
+    """The ``boolean_value`` column of a label table, as pandas' nullable booleans.
+
+    Booleans, the numbers 0 and 1, and the strings ``true``, ``false``, ``1`` and
+    ``0`` (in any case, as CSV files write them) are read; a missing value stays
+    missing (``pd.NA``).
+
+    Parameters
+    ----------
+    labels : pandas.DataFrame
+        The label table, with ``subject_id`` and ``boolean_value`` columns.
+    path : str or path-like
+        The label file, for messages.
+
+    Returns
+    -------
+    values : pandas.Series of dtype "boolean"
+        Aligned with ``labels``.
+
+    Raises
+    ------
+    CommandError
+        If a value is none of these, naming it and the first subject that has it.
+    """
+    column = labels["boolean_value"]
+    if pd.api.types.is_bool_dtype(column):
+        return column.astype("boolean")
+    present = column.notna().to_numpy()
+    mapping = {}
+    for value in pd.unique(column[present]):
+        parsed = _boolean(value)
+        if parsed is None:
+            first = labels["subject_id"].to_numpy()[present & (column == value).to_numpy()][0]
+            shown = value.item() if isinstance(value, np.generic) else value
+            raise CommandError(
+                f"--labels {path}: boolean_value {shown!r} (subject_id {first}) is not a "
+                "boolean; use true/false or 1/0"
+            )
+        mapping[value] = parsed
+    values = pd.array([pd.NA] * len(column), dtype="boolean")
+    values[present] = column[present].map(mapping).to_numpy(dtype=bool)
+    return pd.Series(values, index=column.index, name="boolean_value")
 
 
 def timeline_options(args):

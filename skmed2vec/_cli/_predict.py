@@ -9,7 +9,13 @@ from sklearn.linear_model import LogisticRegression
 
 from .._timelines import events_to_timelines
 from ._errors import CommandError
-from ._inputs import add_labels_option, read_events, read_labels, timeline_options
+from ._inputs import (
+    add_labels_option,
+    label_values,
+    read_events,
+    read_labels,
+    timeline_options,
+)
 from ._models import add_estimator_options, build_pipeline, load_model, save_model
 from ._transform import features_for_labels, write_parquet
 
@@ -91,16 +97,9 @@ def run(args):
     labels = read_labels(args.labels)
     if "boolean_value" not in labels.columns:
         raise CommandError(f"--labels {args.labels}: no column 'boolean_value' to learn from")
+    labels["boolean_value"] = label_values(labels, args.labels)
     train_events = _split_events(args, args.train_split)
     target_events = _split_events(args, args.split)
-    if args.model:
-        pipeline, embedder, _ = load_model(args)
-    else:
-        X, _ = events_to_timelines(train_events, **timeline_options(args))
-        pipeline = build_pipeline(args, verbose=args.verbose).fit(X)
-        embedder = pipeline.named_steps["embedder"]
-        if args.save_model:
-            save_model(args.save_model, pipeline)
     train_labels = labels[labels["subject_id"].isin(train_events["subject_id"].unique())]
     target_labels = labels[labels["subject_id"].isin(target_events["subject_id"].unique())]
     for part, split in (
@@ -109,25 +108,38 @@ def run(args):
     ):
         if len(part) == 0:
             raise CommandError(f"--labels: no label row for a subject of split {split!r}")
-    y = train_labels["boolean_value"].astype(bool).to_numpy()
+    missing = train_labels["boolean_value"].isna().to_numpy()
+    if missing.any():
+        first = train_labels["subject_id"].to_numpy()[missing][0]
+        raise CommandError(
+            f"--labels {args.labels}: {missing.sum()} label rows of split "
+            f"{args.train_split!r} have no boolean_value (the first: subject_id {first}); "
+            "fill them in or leave those rows out"
+        )
+    y = train_labels["boolean_value"].to_numpy(dtype=bool)
     if len(np.unique(y)) < 2:
         raise CommandError(
             f"--labels: the train split's labels are all {bool(y[0])}; need both classes"
         )
+    if args.model:
+        pipeline, embedder, _ = load_model(args)
+    else:
+        X, _ = events_to_timelines(train_events, **timeline_options(args))
+        pipeline = build_pipeline(args, verbose=args.verbose).fit(X)
+        embedder = pipeline.named_steps["embedder"]
+        if args.save_model:
+            save_model(args.save_model, pipeline)
     train_labels = train_labels.reset_index(drop=True)
     target_labels = target_labels.reset_index(drop=True)
     X_train, _ = features_for_labels(pipeline, embedder, train_events, train_labels, args)
     X_target, _ = features_for_labels(pipeline, embedder, target_events, target_labels, args)
     classifier = LogisticRegression(C=args.C, max_iter=2000).fit(X_train, y)
     probability = classifier.predict_proba(X_target)[:, 1]
-    truth = target_labels.get("boolean_value")
     predictions = pd.DataFrame(
         {
             "subject_id": target_labels["subject_id"].to_numpy(np.int64),
             "prediction_time": target_labels["prediction_time"].to_numpy(),
-            "boolean_value": truth.astype("boolean").to_numpy()
-            if truth is not None
-            else pd.array([pd.NA] * len(target_labels), dtype="boolean"),
+            "boolean_value": target_labels["boolean_value"].array,
             "predicted_boolean_probability": probability.astype(np.float64),
             "predicted_boolean_value": probability >= args.threshold,
         },

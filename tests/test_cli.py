@@ -462,3 +462,68 @@ def test_predict_writes_missing_truth_of_the_predicted_split(small_meds, tmp_pat
     assert main(argv) == 0
     assert pq.read_schema(out).field("boolean_value").type == pa.bool_()
     assert pd.read_parquet(out)["boolean_value"].isna().all()
+
+
+def model_codes(path):
+    import skops.io as sio
+
+    from skmed2vec._cli._models import TRUSTED_TYPES
+
+    embedder = sio.load(path, trusted=TRUSTED_TYPES)["model"].named_steps["embedder"]
+    return sorted(embedder.codes_[1:].tolist())
+
+
+def test_events_csv_codes_are_read_as_written(tmp_path, capsys):
+    # ICD-9 and NDC codes look like numbers: leading zeros and trailing zeros count.
+    events = tmp_path / "events.csv"
+    events.write_text(
+        "subject_id,time,code\n"
+        "1,2020-01-01,0389\n1,2020-01-05,00002143380\n1,2020-01-06,250.00\n"
+        "2,2020-01-02,0389\n2,2020-01-09,4019\n2,2020-01-10,250.00\n"
+    )
+    model = tmp_path / "m.skops"
+    assert main(["fit", "--events", str(events), *FAST, "-o", str(model)]) == 0
+    assert model_codes(model) == ["00002143380", "0389", "250.00", "4019"]
+    out = tmp_path / "v.txt"
+    assert main(["export", "--model", str(model), "--format", "word2vec", "-o", str(out)]) == 0
+    written = [line.split()[0] for line in out.read_text().splitlines()[1:]]
+    assert sorted(written)[:4] == ["00002143380", "0389", "250.00", "4019"]
+
+
+@pytest.mark.parametrize("name", ["events.tsv", "events.tsv.gz", "events.txt", "events.csv.gz"])
+def test_events_separator_follows_the_suffix(tmp_path, name):
+    separator = "," if ".csv" in name else "\t"
+    table = pd.DataFrame(
+        {"subject_id": [1, 1, 2], "time": ["2020-01-01", "2020-01-02", "2020-01-01"]}
+    ).assign(code=["A 1", "B,2", "A 1"])
+    table.to_csv(tmp_path / name, sep=separator, index=False)
+    model = tmp_path / "m.skops"
+    assert main(["fit", "--events", str(tmp_path / name), *FAST, "-o", str(model)]) == 0
+    assert model_codes(model) == ["A 1", "B,2"]
+
+
+def test_unreadable_event_files_name_the_file(tmp_path, capsys):
+    model = str(tmp_path / "m.skops")
+    empty = tmp_path / "empty.csv"
+    empty.write_text("")
+    assert main(["fit", "--events", str(empty), "-o", model]) == 1
+    assert capsys.readouterr().err == (
+        f"skmed2vec fit: error: --events {empty}: the file is empty (no header line)\n"
+    )
+    latin1 = tmp_path / "latin1.csv"
+    latin1.write_bytes(
+        "subject_id,time,code\n1,2020-01-01,Sjögren\n1,2020-01-02,I10\n".encode("latin-1")
+    )
+    assert main(["fit", "--events", str(latin1), "-o", model]) == 1
+    assert capsys.readouterr().err == (
+        f"skmed2vec fit: error: --events {latin1}: not UTF-8 text (byte 0xf6 cannot be "
+        "decoded); save it as UTF-8 or pass its encoding with --encoding "
+        "(e.g. --encoding latin-1)\n"
+    )
+    assert main(["fit", "--events", str(latin1), "--encoding", "latin-1", *FAST, "-o", model]) == 0
+    assert model_codes(model) == ["I10", "Sjögren"]
+    capsys.readouterr()
+    gz = tmp_path / "events.gz"
+    gz.write_bytes(b"")
+    assert main(["fit", "--events", str(gz), "-o", model]) == 1
+    assert "expected a .parquet file or a .csv" in capsys.readouterr().err

@@ -29,7 +29,10 @@ def add_input_options(parser, *, split_default="train"):
     group = parser.add_argument_group("input (one of)")
     sources = group.add_mutually_exclusive_group(required=True)
     sources.add_argument(
-        "--events", metavar="FILE", help="event table: .parquet or .csv, one row per event"
+        "--events",
+        metavar="FILE",
+        help="event table, one row per event: .parquet, .csv (comma-separated) or "
+        ".tsv/.txt (tab-separated), the text ones optionally compressed (.csv.gz...)",
     )
     sources.add_argument("--meds", metavar="DIR", help="MEDS folder (data/**/*.parquet, metadata/)")
     sources.add_argument(
@@ -62,6 +65,12 @@ def add_input_options(parser, *, split_default="train"):
     group.add_argument("--time-col", default="time", help="default time")
     group.add_argument("--code-col", default="code", help="default code")
     group.add_argument(
+        "--encoding",
+        default=None,
+        metavar="NAME",
+        help="text encoding of an --events text file, e.g. latin-1 (default UTF-8)",
+    )
+    group.add_argument(
         "--static-events",
         choices=["first", "drop", "error"],
         default="first",
@@ -86,7 +95,73 @@ def add_labels_option(parser, *, required=True):
     )
 
 
-def _read_table(path, option, verbose=0):
+#: Separators of the text formats, by suffix; a compression suffix may follow.
+_SEPARATORS = {".csv": ",", ".tsv": "\t", ".txt": "\t"}
+_COMPRESSIONS = {".gz", ".bz2", ".xz", ".zip", ".zst"}
+
+
+def _text_format(path):
+    """The separator of a text table, chosen by its suffix; None if it is not one.
+
+    Parameters
+    ----------
+    path : pathlib.Path
+        The file; ``.csv`` is comma-separated, ``.tsv`` and ``.txt`` tab-separated,
+        each also compressed (``.csv.gz``, ``.tsv.gz``...).
+
+    Returns
+    -------
+    separator : str or None
+    """
+    suffixes = [s.lower() for s in path.suffixes]
+    if suffixes and suffixes[-1] in _COMPRESSIONS:
+        suffixes = suffixes[:-1]
+    return _SEPARATORS.get(suffixes[-1]) if suffixes else None
+
+
+def _read_text(file, option, separator, text_columns, encoding):
+    """One delimited text file, its ``text_columns`` read as strings.
+
+    Parameters
+    ----------
+    file : pathlib.Path
+    option : str
+        The option that named the file, for messages.
+    separator : str
+    text_columns : sequence of str
+        Columns read as they are written (``0389`` stays ``0389``), when present.
+    encoding : str or None
+        Text encoding; None is UTF-8.
+
+    Returns
+    -------
+    frame : pandas.DataFrame
+    """
+    name = encoding or "UTF-8"
+    try:
+        return pd.read_csv(
+            file,
+            sep=separator,
+            dtype={column: str for column in text_columns},
+            encoding=encoding or "utf-8",
+        )
+    except pd.errors.EmptyDataError:
+        raise CommandError(f"{option} {file}: the file is empty (no header line)") from None
+    except UnicodeDecodeError as exc:
+        byte = exc.object[exc.start : exc.start + 1].hex()
+        advice = "save it as UTF-8"
+        if option == "--events":
+            advice += " or pass its encoding with --encoding (e.g. --encoding latin-1)"
+        raise CommandError(
+            f"{option} {file}: not {name} text (byte 0x{byte} cannot be decoded); {advice}"
+        ) from None
+    except LookupError:
+        raise CommandError(f"--encoding {encoding}: unknown text encoding") from None
+    except pd.errors.ParserError as exc:
+        raise CommandError(f"{option} {file}: {exc}") from None
+
+
+def _read_table(path, option, verbose=0, text_columns=(), encoding=None):
     path = Path(path)
     if not path.exists():
         raise CommandError(f"{option} {path}: no such file or folder")
@@ -95,13 +170,16 @@ def _read_table(path, option, verbose=0):
         raise CommandError(f"{option} {path}: the folder holds no .parquet file")
     frames = []
     for file in progress(files, "reading", verbose=verbose if len(files) > 1 else 0, unit="file"):
-        suffix = file.suffix.lower()
-        if suffix == ".parquet":
+        separator = _text_format(file)
+        if file.suffix.lower() == ".parquet":
             frames.append(pd.read_parquet(file))
-        elif suffix in {".csv", ".gz", ".tsv"}:
-            frames.append(pd.read_csv(file, sep="\t" if suffix == ".tsv" else ","))
+        elif separator is not None:
+            frames.append(_read_text(file, option, separator, text_columns, encoding))
         else:
-            raise CommandError(f"{option} {file}: expected a .parquet or .csv file")
+            raise CommandError(
+                f"{option} {file}: expected a .parquet file or a .csv (comma-separated) or "
+                ".tsv/.txt (tab-separated) file, optionally compressed (.csv.gz...)"
+            )
     return pd.concat(frames, ignore_index=True) if len(frames) > 1 else frames[0]
 
 
@@ -149,7 +227,13 @@ def _read_omop(args):
 def read_events(args):
     """The events the input options name, as a DataFrame with subject, time, code columns."""
     if args.events:
-        events = _read_table(args.events, "--events", args.verbose)
+        events = _read_table(
+            args.events,
+            "--events",
+            args.verbose,
+            text_columns=[args.code_col, getattr(args, "description_col", None) or args.code_col],
+            encoding=getattr(args, "encoding", None),
+        )
         source, option = args.events, "--events"
     elif getattr(args, "meds", None):
         events = _read_meds(args)

@@ -527,3 +527,40 @@ def test_unreadable_event_files_name_the_file(tmp_path, capsys):
     gz.write_bytes(b"")
     assert main(["fit", "--events", str(gz), "-o", model]) == 1
     assert "expected a .parquet file or a .csv" in capsys.readouterr().err
+
+
+def test_omop_database_errors_are_one_line_without_the_password(tmp_path, capsys):
+    pytest.importorskip("duckdb_engine")
+    model = str(tmp_path / "m.skops")
+    missing = f"duckdb:///{tmp_path}/nowhere/cdm.duckdb"
+    assert main(["fit", "--omop", missing, "-o", model]) == 1
+    err = capsys.readouterr().err
+    assert err.count("\n") == 1
+    assert err.startswith(f"skmed2vec fit: error: --omop {missing}: the database cannot be read: ")
+    assert "Cannot open file" in err and "sqlalche.me" not in err
+    # A dialect SQLAlchemy does not know; the password stays hidden.
+    assert main(["fit", "--omop", "nodialect://ana:s3cret@db.example/cdm", "-o", model]) == 1
+    err = capsys.readouterr().err
+    assert err == (
+        "skmed2vec fit: error: --omop nodialect://ana:***@db.example/cdm: the database cannot "
+        "be read: Can't load plugin: sqlalchemy.dialects:nodialect\n"
+    )
+    table = tmp_path / "condition_occurrence.csv"
+    table.write_text("person_id,condition_concept_id\n1,2\n")
+    assert main(["fit", "--omop", str(table), "-o", model]) == 1
+    assert capsys.readouterr().err == (
+        f"skmed2vec fit: error: --omop {table}: not a DuckDB database file; for table exports "
+        "(condition_occurrence.csv, concept.csv...) pass the folder that holds them\n"
+    )
+
+
+def test_omop_server_that_refuses_the_connection(tmp_path, capsys):
+    pytest.importorskip("psycopg")
+    url = "postgresql://ana:s3cret@127.0.0.1:1/cdm"
+    assert main(["fit", "--omop", url, "-o", str(tmp_path / "m.skops")]) == 1
+    err = capsys.readouterr().err
+    assert err.count("\n") == 1 and "s3cret" not in err
+    assert err.startswith(
+        "skmed2vec fit: error: --omop postgresql://ana:***@127.0.0.1:1/cdm: "
+        "the database cannot be read: "
+    )

@@ -1,6 +1,7 @@
 """Input options of the commands: event files, MEDS folders, OMOP sources, label files."""
 
 import logging
+import re
 from pathlib import Path
 
 import numpy as np
@@ -211,9 +212,76 @@ def _read_meds(args):
         raise CommandError(f"{option}: {exc}") from None
 
 
+def _hide_password(source):
+    """A database URL with its password replaced by ``***``; paths as they are.
+
+    Parameters
+    ----------
+    source : str
+        The ``--omop`` argument.
+
+    Returns
+    -------
+    shown : str
+        The text to print.
+    password : str or None
+        The password the URL holds, to hide it wherever else it appears.
+    """
+    if "://" not in source:
+        return source, None
+    try:
+        from sqlalchemy.engine import make_url
+
+        url = make_url(source)
+        return url.render_as_string(hide_password=True), url.password
+    except Exception:  # not a URL SQLAlchemy parses: hide anything between : and @
+        match = re.match(r"^([^:/]+://[^:@/]*:)([^@]*)(@.*)$", source)
+        if match is None:
+            return source, None
+        return match.group(1) + "***" + match.group(3), match.group(2)
+
+
+def _database_errors():
+    """The exception types of SQLAlchemy and DuckDB that are installed."""
+    errors = []
+    try:
+        import sqlalchemy.exc
+
+        errors.append(sqlalchemy.exc.SQLAlchemyError)
+    except ImportError:
+        pass
+    try:
+        import duckdb
+
+        errors.append(duckdb.Error)
+    except ImportError:
+        pass
+    return tuple(errors)
+
+
+def _database_reason(exc):
+    """The driver's message of a database error, without SQL or SQLAlchemy's links."""
+    reason = getattr(exc, "orig", None) or exc
+    text = " ".join(str(reason).split()) or type(reason).__name__
+    return re.sub(r"\s*\(Background on this error at: [^)]*\)", "", text)
+
+
+def _is_duckdb_file(path):
+    """Whether a file starts as DuckDB database files do."""
+    with open(path, "rb") as handle:
+        return handle.read(12)[8:12] == b"DUCK"
+
+
 def _read_omop(args):
     from ..datasets import read_omop
 
+    shown, password = _hide_password(str(args.omop))
+    path = Path(args.omop)
+    if "://" not in str(args.omop) and path.is_file() and not _is_duckdb_file(path):
+        raise CommandError(
+            f"--omop {shown}: not a DuckDB database file; for table exports "
+            "(condition_occurrence.csv, concept.csv...) pass the folder that holds them"
+        )
     options = {"schema": args.omop_schema, "verbose": args.verbose}
     if args.omop_tables:
         options["tables"] = args.omop_tables
@@ -221,7 +289,14 @@ def _read_omop(args):
         return read_omop(args.omop, args.omop_concepts, **options)
     except (FileNotFoundError, ValueError) as exc:
         message = str(exc).replace("pass tables=...", "pass --omop-tables")
-        raise CommandError(f"--omop {args.omop}: {message}") from None
+        raise CommandError(f"--omop {shown}: {message}") from None
+    except _database_errors() as exc:
+        reason = _database_reason(exc)
+        if password:
+            reason = reason.replace(password, "***")
+        raise CommandError(f"--omop {shown}: the database cannot be read: {reason}") from None
+    except ImportError as exc:  # SQLAlchemy, or the driver the URL names, is missing
+        raise CommandError(f"--omop {shown}: {exc}") from None
 
 
 def read_events(args):

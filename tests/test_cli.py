@@ -564,3 +564,36 @@ def test_omop_server_that_refuses_the_connection(tmp_path, capsys):
         "skmed2vec fit: error: --omop postgresql://ana:***@127.0.0.1:1/cdm: "
         "the database cannot be read: "
     )
+
+
+def test_output_paths_are_checked_before_any_work(events_file, small_meds, tmp_path, capsys):
+    model = tmp_path / "m.skops"
+    assert main(["fit", "--events", str(events_file), *FAST, "-o", str(model)]) == 0
+    capsys.readouterr()
+    export = ["export", "--model", str(model), "--format"]
+    nowhere = tmp_path / "no" / "v.txt"
+    for argv, message in [
+        ([*export, "word2vec", "-o", nowhere], f"the folder {nowhere.parent} does not exist"),
+        ([*export, "parquet", "-o", tmp_path], "is a folder; name the file to write"),
+        ([*export, "projector", "-o", model], "is a file; this format writes a folder"),
+    ]:
+        assert main(list(map(str, argv))) == 1
+        assert capsys.readouterr().err == (
+            f"skmed2vec export: error: --output {argv[-1]}: {message}\n"
+        )
+    # fit stops before reading or training: -v would show the epochs.
+    missing = tmp_path / "no" / "m.skops"
+    assert main(["fit", "--events", str(events_file), *FAST, "-v", "-o", str(missing)]) == 1
+    out, err = capsys.readouterr()
+    assert "epoch" not in out + err.splitlines()[-1]
+    assert err.endswith(f"--output {missing}: the folder {missing.parent} does not exist\n")
+    labels = tmp_path / "labels.csv"
+    small_labels([i % 2 for i in range(80)]).to_csv(labels, index=False)
+    predict = ["predict", "--meds", str(small_meds), "--labels", str(labels), *FAST]
+    assert main([*predict, "-o", str(tmp_path)]) == 1
+    assert f"--output {tmp_path}: is a folder" in capsys.readouterr().err
+    assert main([*predict, "-o", str(tmp_path / "p.parquet"), "--save-model", str(missing)]) == 1
+    assert f"--save-model {missing}: the folder" in capsys.readouterr().err
+    transform = ["transform", "--model", str(model), "--events", str(events_file)]
+    assert main([*transform, "--labels", str(labels), "-o", str(missing)]) == 1
+    assert f"--output {missing}: the folder" in capsys.readouterr().err

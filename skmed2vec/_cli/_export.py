@@ -2,6 +2,7 @@
 
 from .._export import FORMATS
 from ._models import add_model_option, load_model
+from ._outputs import check_output
 
 __all__ = ["add_parser", "run"]
 
@@ -28,6 +29,7 @@ def add_parser(commands):
 
 
 def run(args):
+    check_output(args.output, folder=args.format == "projector")
     _, embedder, metadata = load_model(args)
     written = embedder.export(
         args.output,

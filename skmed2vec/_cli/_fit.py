@@ -3,6 +3,7 @@
 from .._timelines import events_to_timelines
 from ._inputs import add_input_options, read_codes_metadata, read_events, timeline_options
 from ._models import add_estimator_options, build_pipeline, save_model
+from ._outputs import check_output
 
 __all__ = ["add_parser", "run"]
 
@@ -34,6 +35,7 @@ def add_parser(commands):
 
 
 def run(args):
+    check_output(args.output)
     events = read_events(args)
     X, _ = events_to_timelines(events, **timeline_options(args))
     pipeline = build_pipeline(args, verbose=args.verbose).fit(X)

@@ -9,6 +9,7 @@ from .._embedder import TemporalMed2VecEmbedder
 from .._io import atomic_open
 from .._vocabulary import CodeVocabulary
 from ._errors import CommandError
+from ._outputs import check_output
 
 __all__ = [
     "TRUSTED_TYPES",
@@ -149,11 +150,11 @@ def add_model_option(parser, *, required=True):
     )
 
 
-def save_model(path, pipeline, *, descriptions=None, groups=None, format="skops"):
+def save_model(
+    path, pipeline, *, descriptions=None, groups=None, format="skops", option="--output"
+):
     """Write the fitted pipeline, with code descriptions and groups, atomically."""
-    path = Path(path)
-    if not path.parent.exists():
-        raise CommandError(f"--output {path}: the folder {path.parent} does not exist")
+    path = check_output(path, option)
     model = {
         "format": MODEL_FORMAT,
         "model": pipeline,

@@ -17,6 +17,7 @@ from ._inputs import (
     timeline_options,
 )
 from ._models import add_estimator_options, build_pipeline, load_model, save_model
+from ._outputs import check_output
 from ._transform import features_for_labels, write_parquet
 
 __all__ = ["add_parser", "run"]
@@ -93,6 +94,9 @@ def _split_events(args, split):
 def run(args):
     if not 0 <= args.threshold <= 1:
         raise CommandError(f"--threshold must be in [0, 1]; got {args.threshold}")
+    check_output(args.output)
+    if args.save_model:
+        check_output(args.save_model, "--save-model")
     args.subject_col, args.time_col, args.code_col = "subject_id", "time", "code"
     labels = read_labels(args.labels)
     if "boolean_value" not in labels.columns:
@@ -128,7 +132,7 @@ def run(args):
         pipeline = build_pipeline(args, verbose=args.verbose).fit(X)
         embedder = pipeline.named_steps["embedder"]
         if args.save_model:
-            save_model(args.save_model, pipeline)
+            save_model(args.save_model, pipeline, option="--save-model")
     train_labels = train_labels.reset_index(drop=True)
     target_labels = target_labels.reset_index(drop=True)
     X_train, _ = features_for_labels(pipeline, embedder, train_events, train_labels, args)

@@ -13,6 +13,7 @@ from ._inputs import (
     timelines_for_labels,
 )
 from ._models import add_model_option, load_model
+from ._outputs import check_output
 
 __all__ = ["add_parser", "features_for_labels", "run", "write_parquet"]
 
@@ -57,6 +58,7 @@ def write_parquet(frame, path, option="--output"):
 
 
 def run(args):
+    check_output(args.output)
     pipeline, embedder, _ = load_model(args)
     labels = read_labels(args.labels)
     events = read_events(args)

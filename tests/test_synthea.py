@@ -1,9 +1,17 @@
-"""End to end on the Synthea extract beside the project (skipped where absent)."""
+"""Synthea loaders on hand-made exports, and end to end on the extract beside the project
+(skipped where absent)."""
 
 import numpy as np
+import pandas as pd
+import pytest
 
 from skmed2vec import CodeVocabulary, TemporalMed2VecEmbedder, events_to_timelines
-from skmed2vec.datasets import load_synthea_events, load_synthea_indications, load_synthea_modules
+from skmed2vec.datasets import (
+    load_synthea_events,
+    load_synthea_indications,
+    load_synthea_modules,
+    load_synthea_patients,
+)
 from skmed2vec.evaluation import neighbour_precision, recall_at_k
 
 
@@ -26,3 +34,54 @@ def test_synthea_embeddings_recover_modules_and_indications(synthea_dir, modules
     features = embedder.transform(vocabulary.transform(X))
     assert features.shape == (len(X), 2 * 32)  # recency and mean blocks
     assert np.isfinite(features).all()
+
+
+def test_dates_and_utc_datetimes_share_one_time_column(tmp_path):
+    # Synthea v2/v3: conditions START is a date, medications START a UTC datetime.
+    (tmp_path / "conditions.csv").write_text(
+        "START,STOP,PATIENT,ENCOUNTER,CODE,DESCRIPTION\n"
+        "2019-02-17,,p1,e1,44054006,Diabetes\n"
+        "2019-02-18,,p2,e2,38341003,Hypertension\n"
+    )
+    (tmp_path / "medications.csv").write_text(
+        "START,STOP,PATIENT,PAYER,ENCOUNTER,CODE,DESCRIPTION,REASONCODE,REASONDESCRIPTION\n"
+        "2019-02-17T05:07:38Z,,p1,x,e1,860975,Metformin,44054006,Diabetes\n"
+        "2019-02-18T01:30:00+02:00,,p2,x,e2,314076,Lisinopril,38341003,Hypertension\n"
+    )
+    (tmp_path / "patients.csv").write_text(
+        "Id,BIRTHDATE,DEATHDATE,RACE,ETHNICITY,GENDER\n"
+        "p1,1950-02-03,2020-01-01T23:30:00-05:00,white,irish,F\n"
+    )
+    events = load_synthea_events(tmp_path, tables=["conditions", "medications"])
+    assert events["time"].dtype.kind == "M" and events["time"].dt.tz is None
+    assert events[["subject_id", "code"]].values.tolist() == [
+        ["p1", "SNOMED:44054006"],
+        ["p1", "RXNORM:860975"],
+        ["p2", "RXNORM:314076"],
+        ["p2", "SNOMED:38341003"],
+    ]
+    expected = ["2019-02-17", "2019-02-17 05:07:38", "2019-02-17 23:30", "2019-02-18"]
+    assert events["time"].tolist() == pd.to_datetime(expected, format="ISO8601").tolist()
+    for table in ("conditions", "medications"):
+        alone = load_synthea_events(tmp_path, tables=[table])
+        assert alone["time"].dtype == events["time"].dtype
+    patients = load_synthea_patients(tmp_path)
+    death = patients.loc[patients["code"] == "MEDS_DEATH", "time"]
+    assert death.tolist() == [pd.Timestamp("2020-01-02 04:30")]
+
+
+def test_unparsable_start_dates_are_named(tmp_path):
+    (tmp_path / "conditions.csv").write_text(
+        "START,PATIENT,CODE,DESCRIPTION\n2019-02-17,p1,44054006,Diabetes\n"
+        "17/02/2019,p2,44054006,Diabetes\n"
+    )
+    with pytest.raises(ValueError, match=r"column 'START' of .*conditions.csv.*17/02/2019"):
+        load_synthea_events(tmp_path, tables=["conditions"])
+
+
+def test_the_ohio_extract_has_one_naive_time_column(synthea_dir):
+    events = load_synthea_events(synthea_dir)
+    assert len(events) == 56_127
+    assert events["time"].dtype.kind == "M" and events["time"].dt.tz is None
+    assert events["time"].min() == pd.Timestamp("1914-08-03")
+    assert events["time"].max() == pd.Timestamp("2018-12-31")

@@ -78,14 +78,40 @@ def _read_csv(file, roles):
     table = table.rename(columns=chosen)[list(roles)]
     for role in roles:
         table[role] = table[role].str.strip()
+    table.attrs["columns"] = {role: name for name, role in chosen.items()}  # as in the file
     return table
 
 
-def _parse_dates(values, file):
+def _utc_times(values, **kwargs):
+    """ISO 8601 dates and datetimes as naive UTC times.
+
+    Synthea writes some tables' times as dates (``2019-02-17``) and others as
+    UTC datetimes (``2019-02-17T05:07:38Z``). Times with a UTC offset are
+    converted to UTC; dates and times without one are taken as they are.
+
+    Parameters
+    ----------
+    values : pandas.Series of str
+        The times as written in the file.
+    **kwargs
+        Passed to :func:`pandas.to_datetime` (``errors="coerce"``).
+
+    Returns
+    -------
+    times : pandas.Series of datetime64
+        Naive times, in UTC where the file gave an offset.
+    """
+    times = pd.to_datetime(values, format="ISO8601", utc=True, **kwargs)
+    return times.dt.tz_localize(None)
+
+
+def _parse_dates(values, file, column):
     try:
-        return pd.to_datetime(values, format="ISO8601")
+        return _utc_times(values)
     except (ValueError, TypeError) as exc:
-        raise ValueError(f"could not parse the dates of {file}: {exc}") from None
+        raise ValueError(
+            f"could not parse the dates of column {column!r} of {file}: {exc}"
+        ) from None
 
 
 @validate_params(
@@ -124,7 +150,9 @@ def load_synthea_events(
     -------
     events : pandas.DataFrame
         One row per event, sorted by subject, time and code, with columns
-        ``subject_id``, ``time`` (datetime64), ``code`` (prefixed by its
+        ``subject_id``, ``time`` (naive datetime64: dates and times without a
+        UTC offset as written, times with one, such as Synthea's
+        ``2019-02-17T05:07:38Z``, converted to UTC), ``code`` (prefixed by its
         system: ``"SNOMED:<code>"`` for conditions, care plans and allergies,
         ``"RXNORM:<code>"`` for medications), ``table`` (the table it came
         from) and ``description``. Pass it to
@@ -167,9 +195,10 @@ def load_synthea_events(
     parts = []
     for name, file in files.items():
         part = _read_csv(file, ("subject_id", "time", "code", "description"))
+        time_column = part.attrs["columns"]["time"]
         part = part[(part["time"] != "") & (part["subject_id"] != "") & (part["code"] != "")]
         part = part.assign(
-            time=_parse_dates(part["time"], file),
+            time=_parse_dates(part["time"], file, time_column),
             code=_prefix(_SYNTHEA_TABLES[name][1], separator) + part["code"],
             table=name,
         )
@@ -365,7 +394,7 @@ def load_synthea_patients(path):
         )
     for role, code in (("birth", "MEDS_BIRTH"), ("death", "MEDS_DEATH")):
         rows = table[table[role] != ""]
-        times = pd.to_datetime(rows[role], format="ISO8601", errors="coerce")
+        times = _utc_times(rows[role], errors="coerce")
         bad = times.isna().to_numpy()
         if bad.any():
             logger.warning(

@@ -1,11 +1,16 @@
 """OMOP reader: every source form through one SQL path, on hand-made exports and Eunomia."""
 
 import logging
+import os
+import subprocess
+import sys
+from pathlib import Path
 
 import numpy as np
 import pandas as pd
 import pytest
 
+import skmed2vec
 from skmed2vec import CodeVocabulary, read_omop, read_omop_ancestors
 
 pytest.importorskip("duckdb_engine")
@@ -108,6 +113,74 @@ def test_missing_tables_and_columns_are_named(export, tmp_path_factory):
         read_omop(broken, tables=["condition_occurrence"])
     with pytest.raises(FileNotFoundError, match="neither a DuckDB file"):
         read_omop(broken / "nowhere")
+
+
+def _utc_export(folder):
+    """Parquet as Spark writes it: dates and datetimes as UTC timestamps."""
+    pd.DataFrame(
+        {"concept_id": [192671], "vocabulary_id": ["SNOMED"], "concept_code": ["74474003"]}
+    ).to_parquet(folder / "concept.parquet")
+    dates = pd.to_datetime(["2019-05-01", "2019-05-02", "2019-05-03"]).tz_localize("UTC")
+    pd.DataFrame(
+        {
+            "person_id": [1, 2, 3],
+            "condition_concept_id": [192671] * 3,
+            "condition_start_date": dates,
+            "condition_start_datetime": [
+                pd.Timestamp("2019-05-01 02:30", tz="UTC"),
+                pd.NaT,
+                pd.Timestamp("2019-05-03 23:30", tz="UTC"),
+            ],
+        }
+    ).to_parquet(folder / "condition_occurrence.parquet")
+
+
+UTC_TIMES = ["2019-05-01 02:30", "2019-05-02", "2019-05-03 23:30"]
+
+
+@pytest.mark.parametrize("tz", ["America/New_York", "Asia/Tokyo"])
+def test_utc_parquet_times_do_not_follow_the_machine_time_zone(tmp_path, tz):
+    _utc_export(tmp_path)
+    code = (
+        "import sys; from skmed2vec import read_omop; "
+        "events = read_omop(sys.argv[1], tables=['condition_occurrence']); "
+        "print(events['time'].astype(str).tolist())"
+    )
+    root = str(Path(skmed2vec.__file__).resolve().parents[1])
+    env = dict(os.environ, TZ=tz, PYTHONPATH=root, PYTHONWARNINGS="ignore")
+    done = subprocess.run(
+        [sys.executable, "-c", code, str(tmp_path)], capture_output=True, text=True, env=env
+    )
+    assert done.returncode == 0, done.stderr
+    expected = [str(pd.Timestamp(t)) for t in UTC_TIMES]
+    assert done.stdout.strip() == str(expected)
+
+
+def test_times_with_a_time_zone_are_read_in_utc_from_a_database(tmp_path):
+    import duckdb
+    import sqlalchemy
+
+    _utc_export(tmp_path)
+    database = tmp_path / "cdm.duckdb"
+    connection = duckdb.connect(str(database))
+    for table in ("concept", "condition_occurrence"):
+        connection.sql(f"CREATE TABLE {table} AS SELECT * FROM '{tmp_path / table}.parquet'")
+    connection.close()
+    engine = sqlalchemy.create_engine(f"duckdb:///{database}", connect_args={"read_only": True})
+
+    @sqlalchemy.event.listens_for(engine, "connect")
+    def tokyo(dbapi_connection, connection_record):
+        dbapi_connection.cursor().execute("SET TimeZone = 'Asia/Tokyo'")
+
+    try:
+        events = read_omop(engine, tables=["condition_occurrence"])
+        with engine.connect() as connection:
+            setting = connection.exec_driver_sql("SELECT current_setting('TimeZone')").scalar()
+    finally:
+        engine.dispose()
+    assert events["time"].tolist() == pd.to_datetime(UTC_TIMES, format="ISO8601").tolist()
+    assert setting == "Asia/Tokyo"  # the engine's own setting is left alone
+    pd.testing.assert_frame_equal(read_omop(database, tables=["condition_occurrence"]), events)
 
 
 def test_eunomia_gives_identical_events_from_file_url_engine_and_parquet(tmp_path):

@@ -98,9 +98,31 @@ def _typed_column(name, kind):
     return f"{quoted} AS {lower}"
 
 
+def _utc_session(dbapi_connection, connection_record):
+    """Set a new DuckDB connection's ``TimeZone`` to UTC.
+
+    DuckDB converts between ``TIMESTAMP WITH TIME ZONE`` and ``TIMESTAMP`` or
+    ``DATE`` in its session time zone, which follows the machine's; in UTC the
+    views' casts give the same times on every machine.
+
+    Parameters
+    ----------
+    dbapi_connection : duckdb_engine.ConnectionWrapper
+        The new connection.
+    connection_record : sqlalchemy.pool.ConnectionPoolEntry
+        Its pool entry (unused).
+    """
+    cursor = dbapi_connection.cursor()
+    try:
+        cursor.execute("SET TimeZone = 'UTC'")
+    finally:
+        cursor.close()
+
+
 def _folder_engine(folder, tables, sqlalchemy):
     """An in-memory DuckDB with one view per exported table, columns lower-cased and typed."""
     engine = sqlalchemy.create_engine("duckdb:///:memory:")
+    sqlalchemy.event.listen(engine, "connect", _utc_session)
     with engine.begin() as connection:
         for table in tables:
             files = _export_files(folder, table)
@@ -272,6 +294,24 @@ def _codes(frame, table, concepts):
     return codes.to_numpy(), ~missing
 
 
+def _naive_utc(values):
+    """Times read from the database as naive UTC times.
+
+    Parameters
+    ----------
+    values : pandas.Series
+        Dates, or times with or without a time zone, as the driver returns
+        them (``None`` where empty).
+
+    Returns
+    -------
+    times : pandas.Series of datetime64
+        Times with a time zone converted to UTC, then made naive; naive times
+        and dates as they are.
+    """
+    return pd.to_datetime(values, utc=True).dt.tz_localize(None)
+
+
 @validate_params(
     {
         "source": [str, os.PathLike, HasMethods(["connect", "dispose"])],
@@ -324,7 +364,9 @@ def read_omop(
     -------
     events : pandas.DataFrame
         Columns ``subject_id`` (``person_id``), ``time`` (the event's start
-        datetime, or its date where the datetime is empty), ``code``
+        datetime, or its date where the datetime is empty; naive, in UTC where
+        the source holds times with a time zone, so that every machine reads
+        the same times), ``code``
         (``vocabulary_id/concept_code`` of the concept, e.g.
         ``"SNOMED/192671"``) and ``numeric_value`` (``value_as_number`` of
         measurements and observations), sorted by subject, time and code.
@@ -381,8 +423,8 @@ def read_omop(
             if frame is None:
                 continue
             codes, keep = _codes(frame, table, concepts)
-            time = pd.to_datetime(frame["event_datetime"]).fillna(
-                pd.to_datetime(frame["event_date"])
+            time = _naive_utc(frame["event_datetime"]).fillna(
+                _naive_utc(frame["event_date"]).dt.normalize()
             )
             undated = time.isna().to_numpy() & keep
             if undated.any():

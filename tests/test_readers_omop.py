@@ -115,6 +115,81 @@ def test_missing_tables_and_columns_are_named(export, tmp_path_factory):
         read_omop(broken / "nowhere")
 
 
+def _concept_csv(folder):
+    # As Athena writes it: compact dates in valid_start_date, which the reader does not use.
+    (folder / "concept.csv").write_text(
+        "concept_id,vocabulary_id,concept_code,valid_start_date\n192671,SNOMED,74474003,19700101\n"
+    )
+
+
+def test_unparsable_csv_dates_raise_naming_table_column_count_and_value(tmp_path):
+    _concept_csv(tmp_path)
+    (tmp_path / "condition_occurrence.csv").write_text(
+        "person_id,condition_concept_id,condition_start_date,condition_start_datetime\n"
+        "1,192671,2019-05-01,\n"
+        "2,192671,2019-05-02,2019-05-02T23:30:00+02:00\n"
+        "3,192671,05/03/2019,\n"
+        "4,192671,20190504,\n"
+    )
+    with pytest.raises(ValueError) as error:
+        read_omop(tmp_path, tables=["condition_occurrence"])
+    assert str(error.value).startswith(
+        "table 'condition_occurrence' (condition_occurrence.csv): column "
+        "'condition_start_date' has 2 values that are not dates, e.g. '05/03/2019'; "
+    )
+    (tmp_path / "condition_occurrence.csv").write_text(
+        "PERSON_ID,CONDITION_CONCEPT_ID,CONDITION_START_DATE,CONDITION_START_DATETIME\n"
+        "1,192671,2019-05-01,2019-05-01 25:00\n"
+    )
+    with pytest.raises(
+        ValueError,
+        match="column 'CONDITION_START_DATETIME' has 1 value that "
+        "is not a date and time, e.g. '2019-05-01 25:00'",
+    ):
+        read_omop(tmp_path, tables=["condition_occurrence"])
+    (tmp_path / "condition_occurrence.csv").write_text(
+        "person_id,condition_concept_id,condition_start_date\nP1,192671,2019-05-01\n"
+    )
+    with pytest.raises(
+        ValueError, match="column 'person_id' has 1 value that is not an integer, e.g. 'P1'"
+    ):
+        read_omop(tmp_path, tables=["condition_occurrence"])
+    pd.DataFrame(
+        {
+            "ancestor_concept_id": [1],
+            "descendant_concept_id": [192671],
+            "min_levels_of_separation": ["one"],
+        }
+    ).to_csv(tmp_path / "concept_ancestor.csv", index=False)
+    with pytest.raises(
+        ValueError,
+        match="table 'concept_ancestor' .* column "
+        "'min_levels_of_separation' has 1 value that is not an integer, e.g. 'one'",
+    ):
+        read_omop_ancestors(tmp_path)
+
+
+def test_offsets_empty_dates_and_empty_person_ids_in_csv(tmp_path, caplog):
+    _concept_csv(tmp_path)
+    (tmp_path / "condition_occurrence.csv").write_text(
+        "person_id,condition_concept_id,condition_start_date,condition_start_datetime,"
+        "condition_end_date\n"
+        "1,192671,2019-05-01,,not read\n"
+        "2,192671,2019-05-02,2019-05-02T23:30:00+02:00,\n"
+        ",192671,2019-05-03,,\n"
+        "4,192671,,,\n"
+        '5,192671, 2019-05-05 ," ",\n'
+        "6,192671,2019-05-06,2019-05-06T08:00:00Z,\n"
+    )
+    with caplog.at_level(logging.WARNING, logger="skmed2vec"):
+        events = read_omop(tmp_path, tables=["condition_occurrence"])
+    assert events["subject_id"].tolist() == [1, 2, 5, 6]
+    expected = ["2019-05-01", "2019-05-02 21:30", "2019-05-05", "2019-05-06 08:00"]
+    assert events["time"].tolist() == pd.to_datetime(expected, format="ISO8601").tolist()
+    assert "1 condition_occurrence rows have no person_id and were left out" in caplog.text
+    assert "1 condition_occurrence rows have no date and were left out" in caplog.text
+
+
 def _utc_export(folder):
     """Parquet as Spark writes it: dates and datetimes as UTC timestamps."""
     pd.DataFrame(

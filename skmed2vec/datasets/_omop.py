@@ -77,25 +77,134 @@ def _export_kind(path):
     return None
 
 
-def _typed_column(name, kind):
-    """A column cast to its CDM type: ids and values numbers, dates dates, codes text."""
-    quoted = '"' + name.replace('"', '""') + '"'
+def _cdm_type(name, kind):
+    """The CDM type of an exported column: ids and values numbers, dates dates, codes text.
+
+    Parameters
+    ----------
+    name : str
+        The column's name, in either case.
+    kind : {"csv", "parquet"}
+        The export's format; parquet columns other than ids, dates and values
+        keep their stored type.
+
+    Returns
+    -------
+    cdm_type : str or None
+        ``"BIGINT"``, ``"DOUBLE"``, ``"DATE"``, ``"TIMESTAMP"`` or
+        ``"VARCHAR"``; None to keep the stored type.
+    """
     lower = name.lower()
-    if kind == "csv" or lower.endswith(("_id", "_date", "_datetime")) or lower.startswith("value_"):
-        if lower in _TEXT_IDS:
-            cast = "VARCHAR"
-        elif lower.endswith("_id") or lower.endswith("levels_of_separation"):
-            cast = "BIGINT"
-        elif lower.endswith("_date"):
-            return f"CAST(TRY_CAST({quoted} AS TIMESTAMP) AS DATE) AS {lower}"
-        elif lower.endswith("_datetime"):
-            cast = "TIMESTAMP"
-        elif lower == "value_as_number":
-            cast = "DOUBLE"
-        else:
-            cast = "VARCHAR"
-        return f"TRY_CAST({quoted} AS {cast}) AS {lower}"
-    return f"{quoted} AS {lower}"
+    if not (
+        kind == "csv" or lower.endswith(("_id", "_date", "_datetime")) or lower.startswith("value_")
+    ):
+        return None
+    if lower in _TEXT_IDS:
+        return "VARCHAR"
+    if lower.endswith("_id") or lower.endswith("levels_of_separation"):
+        return "BIGINT"
+    if lower.endswith("_date"):
+        return "DATE"
+    if lower.endswith("_datetime"):
+        return "TIMESTAMP"
+    if lower == "value_as_number":
+        return "DOUBLE"
+    return "VARCHAR"
+
+
+def _cast(name, stored, cdm_type, cast="CAST"):
+    """SQL giving the column ``name`` its CDM type.
+
+    Parameters
+    ----------
+    name : str
+        The column's name as stored.
+    stored : str
+        Its stored DuckDB type (``"VARCHAR"`` for every CSV column).
+    cdm_type : str
+        Its CDM type, from :func:`_cdm_type`.
+    cast : {"CAST", "TRY_CAST"}, default="CAST"
+        ``CAST`` fails on a value the type cannot hold; ``TRY_CAST`` gives NULL.
+
+    Returns
+    -------
+    sql : str
+        The expression. Blank text is NULL. Dates and times go through
+        ``TIMESTAMPTZ`` in the session's UTC: a time with a UTC offset becomes
+        the UTC time, a time or date without one stays as it is.
+    """
+    value = _quote(name)
+    if cdm_type == "VARCHAR":
+        return f"{cast}({value} AS VARCHAR)"
+    if stored == "VARCHAR":
+        value = f"NULLIF(TRIM({value}), '')"
+    if cdm_type in ("DATE", "TIMESTAMP"):
+        return f"CAST({cast}({value} AS TIMESTAMPTZ) AS {cdm_type})"
+    return f"{cast}({value} AS {cdm_type})"
+
+
+class _Export:
+    """An exported table: the scan of its files and the types of its columns."""
+
+    def __init__(self, files, scan, columns):
+        self.files = files
+        self.scan = scan
+        self.columns = columns  # lower-cased name -> (name, stored type, CDM type or None)
+
+    def unparsable(self, connection, table, names):
+        """Describe the first column of ``names`` holding values its CDM type cannot hold.
+
+        Parameters
+        ----------
+        connection : sqlalchemy.engine.Connection
+            The connection to the folder's DuckDB.
+        table : str
+            The table's name, for the message.
+        names : iterable of str
+            Lower-cased names of the columns to check.
+
+        Returns
+        -------
+        message : str or None
+            The table, its file, the column, the number of such values and
+            one of them; None if every value can be cast.
+        """
+        for lower in names:
+            if lower not in self.columns:
+                continue
+            name, stored, cdm_type = self.columns[lower]
+            if cdm_type in (None, "VARCHAR"):
+                continue
+            value = _quote(name)
+            filled = f"NULLIF(TRIM({value}), '')" if stored == "VARCHAR" else value
+            typed = _cast(name, stored, cdm_type, "TRY_CAST")
+            n, example = connection.exec_driver_sql(
+                f"SELECT COUNT(*), MIN(CAST({value} AS VARCHAR)) FROM {self.scan} "
+                f"WHERE {filled} IS NOT NULL AND {typed} IS NULL"
+            ).one()
+            if not n:
+                continue
+            where = self.files[0].name if len(self.files) == 1 else f"{self.files[0].parent}"
+            one, many, hint = _UNPARSABLE[cdm_type]
+            return (
+                f"table {table!r} ({where}): column {name!r} has "
+                + (f"1 value that is not {one}" if n == 1 else f"{n:,} values that are not {many}")
+                + f", e.g. {example!r}; {hint}"
+            )
+        return None
+
+
+#: What a value of each CDM type must be: (singular, plural, how to write it).
+_UNPARSABLE = {
+    "DATE": ("a date", "dates", "write dates as YYYY-MM-DD (or YYYY-MM-DD HH:MM:SS)."),
+    "TIMESTAMP": (
+        "a date and time",
+        "dates and times",
+        "write times as YYYY-MM-DD HH:MM:SS, with a UTC offset (+02:00, Z) if they have one.",
+    ),
+    "BIGINT": ("an integer", "integers", "write ids and levels as whole numbers."),
+    "DOUBLE": ("a number", "numbers", "leave missing values empty."),
+}
 
 
 def _utc_session(dbapi_connection, connection_record):
@@ -123,6 +232,7 @@ def _folder_engine(folder, tables, sqlalchemy):
     """An in-memory DuckDB with one view per exported table, columns lower-cased and typed."""
     engine = sqlalchemy.create_engine("duckdb:///:memory:")
     sqlalchemy.event.listen(engine, "connect", _utc_session)
+    exports = {}
     with engine.begin() as connection:
         for table in tables:
             files = _export_files(folder, table)
@@ -134,26 +244,39 @@ def _folder_engine(folder, tables, sqlalchemy):
                 scan = f"read_parquet({paths}, union_by_name=true)"
             else:
                 scan = f"read_csv({paths}, header=true, all_varchar=true, union_by_name=true)"
-            names = [row[0] for row in connection.exec_driver_sql(f"DESCRIBE SELECT * FROM {scan}")]
-            columns = ", ".join(_typed_column(n, kind) for n in names)
-            connection.exec_driver_sql(f"CREATE VIEW {table} AS SELECT {columns} FROM {scan}")
-    return engine
+            described = connection.exec_driver_sql(f"DESCRIBE SELECT * FROM {scan}").all()
+            columns = {
+                row[0].lower(): (row[0], row[1], _cdm_type(row[0], kind)) for row in described
+            }
+            select = ", ".join(
+                (_quote(name) if cdm_type is None else _cast(name, stored, cdm_type))
+                + f" AS {_quote(lower)}"
+                for lower, (name, stored, cdm_type) in columns.items()
+            )
+            connection.exec_driver_sql(f"CREATE VIEW {table} AS SELECT {select} FROM {scan}")
+            exports[table] = _Export(files, scan, columns)
+    return engine, exports
 
 
 @contextmanager
 def _connect(source, tables):
-    """A SQLAlchemy connection to ``source``, whatever its form."""
+    """A SQLAlchemy connection to ``source``, whatever its form, and its exports.
+
+    The exports (table name -> :class:`_Export`) are those of a folder, None
+    for a database.
+    """
     sqlalchemy = _sqlalchemy()
+    exports = None
     if isinstance(source, sqlalchemy.engine.Engine):
         with source.connect() as connection:
-            yield connection
+            yield connection, exports
         return
     if isinstance(source, str) and "://" in source:
         engine = sqlalchemy.create_engine(source)
     else:
         path = Path(source)
         if path.is_dir():
-            engine = _folder_engine(path, tables, sqlalchemy)
+            engine, exports = _folder_engine(path, tables, sqlalchemy)
         elif path.is_file():
             engine = sqlalchemy.create_engine(f"duckdb:///{path}", connect_args={"read_only": True})
         else:
@@ -163,7 +286,7 @@ def _connect(source, tables):
             )
     try:
         with engine.connect() as connection:
-            yield connection
+            yield connection, exports
     finally:
         engine.dispose()
 
@@ -240,6 +363,57 @@ def _query(connection, sql, what, verbose):
     if not parts:
         return None
     return pd.concat(parts, ignore_index=True)
+
+
+def _checked_query(connection, exports, sql, what, verbose, columns):
+    """:func:`_query`, naming the column and its values when an export's value cannot be cast.
+
+    Parameters
+    ----------
+    connection : sqlalchemy.engine.Connection
+        The connection to the source.
+    exports : dict or None
+        The folder's exports (table name -> :class:`_Export`), None for a
+        database.
+    sql, what, verbose
+        As for :func:`_query`.
+    columns : dict
+        Each table the query reads -> the lower-cased names of the columns it
+        reads.
+
+    Returns
+    -------
+    frame : pandas.DataFrame or None
+        As :func:`_query` returns it.
+
+    Raises
+    ------
+    ValueError
+        If an exported column the query reads holds a value its CDM type
+        cannot hold: a date that is not ``YYYY-MM-DD``, an id that is not an
+        integer... The message names the table, its file, the column, the
+        number of such values and one of them.
+    """
+    sqlalchemy = _sqlalchemy()
+    errors = (sqlalchemy.exc.DBAPIError, pd.errors.DatabaseError)
+    try:
+        return _query(connection, sql, what, verbose)
+    except errors as error:
+        if exports is None:
+            raise
+        connection.rollback()
+        try:
+            messages = [
+                exports[table].unparsable(connection, table, names)
+                for table, names in columns.items()
+                if table in exports
+            ]
+        except errors:
+            raise error from None
+        message = next((m for m in messages if m), None)
+        if message:
+            raise ValueError(message) from None
+        raise
 
 
 # -- events --------------------------------------------------------------------------
@@ -370,8 +544,12 @@ def read_omop(
         (``vocabulary_id/concept_code`` of the concept, e.g.
         ``"SNOMED/192671"``) and ``numeric_value`` (``value_as_number`` of
         measurements and observations), sorted by subject, time and code.
-        Rows whose concept is 0 or missing from ``concept`` are left out, and
-        counted in a logged warning.
+        Rows whose concept is 0 or missing from ``concept``, whose
+        ``person_id`` is empty, or whose start date and datetime are both
+        empty are left out, and counted in a logged warning. In an export, a
+        date is ``YYYY-MM-DD`` (a time may follow) and a datetime
+        ``YYYY-MM-DD HH:MM:SS``, with a UTC offset (``+02:00``, ``Z``) if it
+        has one.
 
     Raises
     ------
@@ -379,7 +557,11 @@ def read_omop(
         If ``source`` is neither a file, a folder nor a URL.
     ValueError
         If a table or a column the query needs is missing (named in the
-        message), or ``tables`` names a table that is not an event table.
+        message), ``tables`` names a table that is not an event table, or a
+        column of an exported table holds values that cannot be read as its
+        CDM type (a date such as ``05/03/2019`` or ``20190504``, an id that is
+        not an integer): the message names the table, the column, the number
+        of such values and one of them.
 
     Examples
     --------
@@ -407,7 +589,7 @@ def read_omop(
     if schema is not None and not _IDENTIFIER.match(schema):
         raise ValueError(f"schema must be a plain SQL identifier; got {schema!r}.")
     parts = []
-    with _connect(source, [*tables, "concept"]) as connection:
+    with _connect(source, [*tables, "concept"]) as (connection, exports):
         concept_table = _require(
             connection, "concept", ["concept_id", "vocabulary_id", "concept_code"], schema, source
         )
@@ -419,10 +601,19 @@ def read_omop(
             needed += [f"{stem}_source_value"] if concepts == "source" else []
             events = _require(connection, table, needed, schema, source)
             sql = _event_sql(table, events, concept_table, concepts)
-            frame = _query(connection, sql, table, verbose)
+            read = {table: [*needed, f"{time_stem}_datetime"], "concept": ["concept_id"]}
+            frame = _checked_query(connection, exports, sql, table, verbose, read)
             if frame is None:
                 continue
             codes, keep = _codes(frame, table, concepts)
+            no_person = frame["subject_id"].isna().to_numpy() & keep
+            if no_person.any():
+                logger.warning(
+                    "read_omop: %d %s rows have no person_id and were left out",
+                    int(no_person.sum()),
+                    table,
+                )
+                keep &= ~no_person
             time = _naive_utc(frame["event_datetime"]).fillna(
                 _naive_utc(frame["event_date"]).dt.normalize()
             )
@@ -488,7 +679,9 @@ def read_omop_ancestors(source, *, schema=None):
     Raises
     ------
     ValueError
-        If ``concept_ancestor`` or ``concept`` (or a needed column) is missing.
+        If ``concept_ancestor`` or ``concept`` (or a needed column) is missing,
+        or an exported id or level is not an integer (named as by
+        :func:`read_omop`).
 
     Examples
     --------
@@ -508,7 +701,7 @@ def read_omop_ancestors(source, *, schema=None):
     """
     if schema is not None and not _IDENTIFIER.match(schema):
         raise ValueError(f"schema must be a plain SQL identifier; got {schema!r}.")
-    with _connect(source, ["concept", "concept_ancestor"]) as connection:
+    with _connect(source, ["concept", "concept_ancestor"]) as (connection, exports):
         c = _require(
             connection, "concept", ["concept_id", "vocabulary_id", "concept_code"], schema, source
         )
@@ -528,7 +721,15 @@ def read_omop_ancestors(source, *, schema=None):
             f"JOIN {c.sql} a ON a.{c['concept_id']} = x.{x['ancestor_concept_id']} "
             f"WHERE x.{x['ancestor_concept_id']} <> x.{x['descendant_concept_id']}"
         )
-        frame = _query(connection, sql, "concept_ancestor", 0)
+        read = {
+            "concept": ["concept_id"],
+            "concept_ancestor": [
+                "ancestor_concept_id",
+                "descendant_concept_id",
+                "min_levels_of_separation",
+            ],
+        }
+        frame = _checked_query(connection, exports, sql, "concept_ancestor", 0, read)
     if frame is None:
         return pd.DataFrame({"code": [], "ancestor": [], "levels": []}).astype({"levels": np.int64})
     ancestors = pd.DataFrame(

@@ -190,6 +190,24 @@ def test_offsets_empty_dates_and_empty_person_ids_in_csv(tmp_path, caplog):
     assert "1 condition_occurrence rows have no date and were left out" in caplog.text
 
 
+def test_missing_value_markers_are_missing_not_errors(tmp_path, caplog):
+    # R writes NA; database dumps write NULL.
+    _concept_csv(tmp_path)
+    (tmp_path / "measurement.csv").write_text(
+        "person_id,measurement_concept_id,measurement_date,measurement_datetime,"
+        "value_as_number\n"
+        "1,192671,2019-05-01,NA,6.5\n"
+        "2,192671,2019-05-02,NULL,NA\n"
+        "NA,192671,2019-05-03,,1\n"
+    )
+    with caplog.at_level(logging.WARNING, logger="skmed2vec"):
+        events = read_omop(tmp_path, tables=["measurement"])
+    assert events["subject_id"].tolist() == [1, 2]
+    assert events["numeric_value"].iloc[0] == 6.5 and np.isnan(events["numeric_value"].iloc[1])
+    assert events["time"].tolist() == pd.to_datetime(["2019-05-01", "2019-05-02"]).tolist()
+    assert "1 measurement rows have no person_id" in caplog.text
+
+
 def _utc_export(folder):
     """Parquet as Spark writes it: dates and datetimes as UTC timestamps."""
     pd.DataFrame(

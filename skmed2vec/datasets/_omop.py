@@ -112,6 +112,16 @@ def _cdm_type(name, kind):
     return "VARCHAR"
 
 
+#: Text that stands for a missing value in exports: empty, or R's and SQL's markers.
+_MISSING_TEXT = ("", "NA", "NaN", "NULL", "null", "N/A")
+
+
+def _blank_is_null(value):
+    """SQL of a text column's trimmed value, NULL where it marks a missing value."""
+    markers = ", ".join(f"'{m}'" for m in _MISSING_TEXT)
+    return f"CASE WHEN TRIM({value}) IN ({markers}) THEN NULL ELSE TRIM({value}) END"
+
+
 def _cast(name, stored, cdm_type, cast="CAST"):
     """SQL giving the column ``name`` its CDM type.
 
@@ -129,7 +139,8 @@ def _cast(name, stored, cdm_type, cast="CAST"):
     Returns
     -------
     sql : str
-        The expression. Blank text is NULL. Dates and times go through
+        The expression. Blank text and missing-value markers (``NA``,
+        ``NULL``...) are NULL. Dates and times go through
         ``TIMESTAMPTZ`` in the session's UTC: a time with a UTC offset becomes
         the UTC time, a time or date without one stays as it is.
     """
@@ -137,7 +148,7 @@ def _cast(name, stored, cdm_type, cast="CAST"):
     if cdm_type == "VARCHAR":
         return f"{cast}({value} AS VARCHAR)"
     if stored == "VARCHAR":
-        value = f"NULLIF(TRIM({value}), '')"
+        value = _blank_is_null(value)
     if cdm_type in ("DATE", "TIMESTAMP"):
         return f"CAST({cast}({value} AS TIMESTAMPTZ) AS {cdm_type})"
     return f"{cast}({value} AS {cdm_type})"
@@ -176,7 +187,7 @@ class _Export:
             if cdm_type in (None, "VARCHAR"):
                 continue
             value = _quote(name)
-            filled = f"NULLIF(TRIM({value}), '')" if stored == "VARCHAR" else value
+            filled = _blank_is_null(value) if stored == "VARCHAR" else value
             typed = _cast(name, stored, cdm_type, "TRY_CAST")
             n, example = connection.exec_driver_sql(
                 f"SELECT COUNT(*), MIN(CAST({value} AS VARCHAR)) FROM {self.scan} "

@@ -1,0 +1,231 @@
+"""A folder of OMOP CDM table exports (CSV or parquet) as DuckDB views with the CDM's types.
+
+Every value is cast to its column's CDM type strictly; when a query fails, the
+export names the column and the values that could not be cast. The folder's
+DuckDB runs in UTC, so times come out the same on every machine.
+"""
+
+__all__ = ["folder_engine", "quote"]
+
+_TEXT_IDS = {"vocabulary_id", "domain_id", "concept_class_id", "relationship_id"}
+
+
+def quote(name):
+    """A SQL identifier, double-quoted."""
+    return '"' + name.replace('"', '""') + '"'
+
+
+def _export_files(folder, table):
+    """Files of one exported table: ``table.parquet``/``.csv[.gz]`` or a ``table/`` folder."""
+    for entry in sorted(folder.iterdir()):
+        stem = entry.name.split(".")[0].lower()
+        if stem != table:
+            continue
+        if entry.is_dir():
+            files = sorted(p for p in entry.rglob("*") if _export_kind(p))
+            if files:
+                return files
+        elif _export_kind(entry):
+            return [entry]
+    return []
+
+
+def _export_kind(path):
+    name = path.name.lower()
+    if name.endswith(".parquet"):
+        return "parquet"
+    if name.endswith((".csv", ".csv.gz")):
+        return "csv"
+    return None
+
+
+def _cdm_type(name, kind):
+    """The CDM type of an exported column: ids and values numbers, dates dates, codes text.
+
+    Parameters
+    ----------
+    name : str
+        The column's name, in either case.
+    kind : {"csv", "parquet"}
+        The export's format; parquet columns other than ids, dates and values
+        keep their stored type.
+
+    Returns
+    -------
+    cdm_type : str or None
+        ``"BIGINT"``, ``"DOUBLE"``, ``"DATE"``, ``"TIMESTAMP"`` or
+        ``"VARCHAR"``; None to keep the stored type.
+    """
+    lower = name.lower()
+    if not (
+        kind == "csv" or lower.endswith(("_id", "_date", "_datetime")) or lower.startswith("value_")
+    ):
+        return None
+    if lower in _TEXT_IDS:
+        return "VARCHAR"
+    if lower.endswith("_id") or lower.endswith("levels_of_separation"):
+        return "BIGINT"
+    if lower.endswith("_date"):
+        return "DATE"
+    if lower.endswith("_datetime"):
+        return "TIMESTAMP"
+    if lower == "value_as_number":
+        return "DOUBLE"
+    return "VARCHAR"
+
+
+#: Text that stands for a missing value in exports: empty, or R's and SQL's markers.
+_MISSING_TEXT = ("", "NA", "NaN", "NULL", "null", "N/A")
+
+
+def _blank_is_null(value):
+    """SQL of a text column's trimmed value, NULL where it marks a missing value."""
+    markers = ", ".join(f"'{m}'" for m in _MISSING_TEXT)
+    return f"CASE WHEN TRIM({value}) IN ({markers}) THEN NULL ELSE TRIM({value}) END"
+
+
+def _cast(name, stored, cdm_type, cast="CAST"):
+    """SQL giving the column ``name`` its CDM type.
+
+    Parameters
+    ----------
+    name : str
+        The column's name as stored.
+    stored : str
+        Its stored DuckDB type (``"VARCHAR"`` for every CSV column).
+    cdm_type : str
+        Its CDM type, from :func:`_cdm_type`.
+    cast : {"CAST", "TRY_CAST"}, default="CAST"
+        ``CAST`` fails on a value the type cannot hold; ``TRY_CAST`` gives NULL.
+
+    Returns
+    -------
+    sql : str
+        The expression. Blank text and missing-value markers (``NA``,
+        ``NULL``...) are NULL. Dates and times go through
+        ``TIMESTAMPTZ`` in the session's UTC: a time with a UTC offset becomes
+        the UTC time, a time or date without one stays as it is.
+    """
+    value = quote(name)
+    if cdm_type == "VARCHAR":
+        return f"{cast}({value} AS VARCHAR)"
+    if stored == "VARCHAR":
+        value = _blank_is_null(value)
+    if cdm_type in ("DATE", "TIMESTAMP"):
+        return f"CAST({cast}({value} AS TIMESTAMPTZ) AS {cdm_type})"
+    return f"{cast}({value} AS {cdm_type})"
+
+
+class _Export:
+    """An exported table: the scan of its files and the types of its columns."""
+
+    def __init__(self, files, scan, columns):
+        self.files = files
+        self.scan = scan
+        self.columns = columns  # lower-cased name -> (name, stored type, CDM type or None)
+
+    def unparsable(self, connection, table, names):
+        """Describe the first column of ``names`` holding values its CDM type cannot hold.
+
+        Parameters
+        ----------
+        connection : sqlalchemy.engine.Connection
+            The connection to the folder's DuckDB.
+        table : str
+            The table's name, for the message.
+        names : iterable of str
+            Lower-cased names of the columns to check.
+
+        Returns
+        -------
+        message : str or None
+            The table, its file, the column, the number of such values and
+            one of them; None if every value can be cast.
+        """
+        for lower in names:
+            if lower not in self.columns:
+                continue
+            name, stored, cdm_type = self.columns[lower]
+            if cdm_type in (None, "VARCHAR"):
+                continue
+            value = quote(name)
+            filled = _blank_is_null(value) if stored == "VARCHAR" else value
+            typed = _cast(name, stored, cdm_type, "TRY_CAST")
+            n, example = connection.exec_driver_sql(
+                f"SELECT COUNT(*), MIN(CAST({value} AS VARCHAR)) FROM {self.scan} "
+                f"WHERE {filled} IS NOT NULL AND {typed} IS NULL"
+            ).one()
+            if not n:
+                continue
+            where = self.files[0].name if len(self.files) == 1 else f"{self.files[0].parent}"
+            one, many, hint = _UNPARSABLE[cdm_type]
+            return (
+                f"table {table!r} ({where}): column {name!r} has "
+                + (f"1 value that is not {one}" if n == 1 else f"{n:,} values that are not {many}")
+                + f", e.g. {example!r}; {hint}"
+            )
+        return None
+
+
+#: What a value of each CDM type must be: (singular, plural, how to write it).
+_UNPARSABLE = {
+    "DATE": ("a date", "dates", "write dates as YYYY-MM-DD (or YYYY-MM-DD HH:MM:SS)."),
+    "TIMESTAMP": (
+        "a date and time",
+        "dates and times",
+        "write times as YYYY-MM-DD HH:MM:SS, with a UTC offset (+02:00, Z) if they have one.",
+    ),
+    "BIGINT": ("an integer", "integers", "write ids and levels as whole numbers."),
+    "DOUBLE": ("a number", "numbers", "leave missing values empty."),
+}
+
+
+def _utc_session(dbapi_connection, connection_record):
+    """Set a new DuckDB connection's ``TimeZone`` to UTC.
+
+    DuckDB converts between ``TIMESTAMP WITH TIME ZONE`` and ``TIMESTAMP`` or
+    ``DATE`` in its session time zone, which follows the machine's; in UTC the
+    views' casts give the same times on every machine.
+
+    Parameters
+    ----------
+    dbapi_connection : duckdb_engine.ConnectionWrapper
+        The new connection.
+    connection_record : sqlalchemy.pool.ConnectionPoolEntry
+        Its pool entry (unused).
+    """
+    cursor = dbapi_connection.cursor()
+    try:
+        cursor.execute("SET TimeZone = 'UTC'")
+    finally:
+        cursor.close()
+
+
+def folder_engine(folder, tables, sqlalchemy):
+    """An in-memory DuckDB with one view per exported table, columns lower-cased and typed."""
+    engine = sqlalchemy.create_engine("duckdb:///:memory:")
+    sqlalchemy.event.listen(engine, "connect", _utc_session)
+    exports = {}
+    with engine.begin() as connection:
+        for table in tables:
+            files = _export_files(folder, table)
+            if not files:
+                continue
+            kind = _export_kind(files[0])
+            paths = "[" + ", ".join("'" + str(f).replace("'", "''") + "'" for f in files) + "]"
+            if kind == "parquet":
+                scan = f"read_parquet({paths}, union_by_name=true)"
+            else:
+                scan = f"read_csv({paths}, header=true, all_varchar=true, union_by_name=true)"
+            described = connection.exec_driver_sql(f"DESCRIBE SELECT * FROM {scan}").all()
+            columns = {
+                row[0].lower(): (row[0], row[1], _cdm_type(row[0], kind)) for row in described
+            }
+            select = ", ".join(
+                (quote(name) if cdm_type is None else _cast(name, stored, cdm_type))
+                + f" AS {quote(lower)}"
+                for lower, (name, stored, cdm_type) in columns.items()
+            )
+            connection.exec_driver_sql(f"CREATE VIEW {table} AS SELECT {select} FROM {scan}")
+            exports[table] = _Export(files, scan, columns)
+    return engine, exports

@@ -110,7 +110,7 @@ def split_negative_sampling_gradient(
     Training scores each row's positive through the model's einsum and the
     shared negatives through one matrix product; taking the two blocks as
     they come saves joining them into one ``(B, P + K)`` tensor and slicing
-    it again (about 5% of a training step, with the same vectors).
+    it again; the vectors are the same.
 
     Parameters
     ----------

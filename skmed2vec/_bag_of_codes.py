@@ -32,10 +32,7 @@ def event_ages(X):
         ``T - t`` with ``T`` the prediction time, or the patient's last event
         when the prediction time is not set (NaN); never negative.
     """
-    if X.n_events == 0:
-        return np.zeros(0)
-    last = X.times[np.maximum(X.offsets[1:] - 1, 0)]
-    reference = np.where(np.isnan(X.prediction_times), last, X.prediction_times)
+    reference = np.where(np.isnan(X.prediction_times), X.last_times(), X.prediction_times)
     ages = np.repeat(reference, X.lengths) - X.times
     return np.maximum(ages, 0.0)
 

@@ -441,13 +441,9 @@ class TemporalMed2VecEmbedder(TimelineEstimatorMixin, TransformerMixin, BaseEsti
         check_is_fitted(self, "code_vectors_")
         X = self._encoded_input(X)
         aggregations = self._aggregations()
-        if X.n_events:
-            features = patient_features(
-                self.code_vectors_, X, self._recency_decay(), aggregations, self._code_weights()
-            )
-        else:  # every timeline empty (or cut by its prediction time): rows of zeros
-            n_features = self.code_vectors_.shape[1] * len(aggregations)
-            features = np.zeros((len(X), n_features), dtype=np.float32)
+        features = patient_features(
+            self.code_vectors_, X, self._recency_decay(), aggregations, self._code_weights()
+        )
         if _get_output_config("transform", self)["dense"] == "pandas":
             return pd.DataFrame(features, index=X.index, columns=self.get_feature_names_out())
         return features

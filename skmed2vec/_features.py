@@ -132,6 +132,8 @@ def patient_features(vectors, X, time_decay, aggregations, code_weights=None):
     patient's last event: the constant factor cancels in the mean and no
     patient's weights can all underflow to zero.
     """
+    if X.n_events == 0:  # every timeline empty (or cut by its prediction time)
+        return np.zeros((len(X), vectors.shape[1] * len(aggregations)), dtype=np.float32)
     lengths = X.lengths
     blocks = []
     for aggregation in aggregations:
@@ -139,7 +141,7 @@ def patient_features(vectors, X, time_decay, aggregations, code_weights=None):
             blocks.append(_maxima(vectors, X.codes, X.offsets))
             continue
         if aggregation == "recency":
-            last = np.repeat(X.times[np.maximum(X.offsets[1:] - 1, 0)], lengths)
+            last = np.repeat(X.last_times(), lengths)
             weights = temporal_weight(last - X.times, time_decay)
         else:
             weights = np.ones(X.n_events)

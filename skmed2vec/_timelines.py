@@ -174,6 +174,13 @@ class Timelines:
         """Whether codes are integer indices into ``code_names``."""
         return self.code_names is not None
 
+    def last_times(self):
+        """Time of each sample's last event, shape (n_samples,); NaN where it has none."""
+        last = np.full(len(self), np.nan)
+        filled = self.lengths > 0
+        last[filled] = self.times[self.offsets[1:][filled] - 1]
+        return last
+
     def patient_ids(self):
         """Position of each event's sample, shape (n_events,)."""
         return np.repeat(np.arange(len(self)), self.lengths)

@@ -163,3 +163,18 @@ def test_events_after_a_prediction_time_never_reach_its_row():
         changed.loc[row, "code"] = other_code if events.loc[row, "code"] != other_code else "Z"
         features, _ = _features(changed, labels, model)
         assert not np.array_equal(features[sample], base[sample])
+
+
+def test_last_times_of_samples_with_and_without_events():
+    X = Timelines(np.array([1, 1, 2]), np.array([0.0, 5.0, 3.0]), np.array([0, 0, 2, 3]))
+    np.testing.assert_array_equal(X.last_times(), [np.nan, 5.0, 3.0])
+    empty = Timelines(np.zeros(0, np.int64), np.zeros(0), np.array([0, 0]))
+    assert np.isnan(empty.last_times()).all()
+
+
+def test_patient_rows_of_timelines_without_events_are_zeros():
+    from skmed2vec._features import patient_features
+
+    empty = Timelines(np.zeros(0, np.int64), np.zeros(0), np.array([0, 0, 0]), code_names=["<UNK>"])
+    rows = patient_features(np.ones((1, 3), np.float32), empty, 0.01, ["recency", "mean", "max"])
+    assert rows.shape == (2, 9) and rows.dtype == np.float32 and not rows.any()

@@ -3,6 +3,7 @@
 from numbers import Integral, Real
 from pathlib import Path
 
+import numpy as np
 from sklearn.utils._param_validation import HasMethods, Interval, StrOptions, validate_params
 
 from ._parallel import _CHUNK_EVENTS, count_codes, count_pairs, merge_streaming, run_chunks
@@ -47,18 +48,69 @@ def read_shard(path, static_events="first"):
             f"{path} has no {missing[0]!r} column, which MEDS requires; its columns are {names}."
         )
     events = pq.read_table(path, columns=_COLUMNS).to_pandas()
-    return events_to_timelines(events, static_events=static_events)[0]
+    X = events_to_timelines(events, static_events=static_events)[0]
+    return X, bool(events["time"].notna().any())
 
 
 def _shard_codes(path, vocabulary, static_events):
-    return count_codes(read_shard(path, static_events), vocabulary=vocabulary)
+    X, _ = read_shard(path, static_events)
+    return count_codes(X, vocabulary=vocabulary), X.subject_ids
+
+
+def _encode_as_in_fit(vocabulary, X):
+    """Encode ``X`` as ``fit`` does: codes pruned by the thresholds share ``<UNK>``.
+
+    ``transform`` would apply ``handle_unknown`` to them (the vocabulary does
+    not store pruned codes, so it cannot tell them from unseen ones): with
+    ``"ignore"`` their events would vanish and shift the windows, with
+    ``"error"`` the count would fail on training codes.
+    """
+    return vocabulary._encode(X, *vocabulary._grouped(X.codes), training=True)
 
 
 def _shard_pairs(path, vocabulary, static_events, window, time_decay, max_gap, chunk_events):
-    X = vocabulary.transform(read_shard(path, static_events))
-    return count_pairs(
-        X, window=window, time_decay=time_decay, max_gap=max_gap, chunk_events=chunk_events
+    X, timed = read_shard(path, static_events)
+    counts = count_pairs(
+        _encode_as_in_fit(vocabulary, X),
+        window=window,
+        time_decay=time_decay,
+        max_gap=max_gap,
+        chunk_events=chunk_events,
     )
+    if not timed:  # static rows only: no time kind to disagree with the other shards'
+        counts.time_kind = None
+    return counts, X.subject_ids
+
+
+def _merge_shards(results, paths):
+    """Add the shards' counts up, refusing a subject found in two shards.
+
+    A subject split across shards would lose the pairs that span the split and
+    be counted as two patients. The check sorts all subject ids once, at the
+    end (8 bytes per subject).
+    """
+    subjects, shard = [], []
+
+    def counts():
+        for i, (result, ids) in enumerate(results):
+            subjects.append(np.asarray(ids))
+            shard.append(np.full(len(ids), i))
+            yield result
+
+    total = merge_streaming(counts(), lambda a, b: a + b)
+    if subjects:
+        ids, owner = np.concatenate(subjects), np.concatenate(shard)
+        order = np.argsort(ids, kind="stable")
+        repeated = np.flatnonzero(ids[order][1:] == ids[order][:-1])
+        if repeated.size:
+            first, second = order[repeated[0]], order[repeated[0] + 1]
+            raise ValueError(
+                f"subject {ids[first].tolist()!r} has events in two shards, "
+                f"{paths[owner[first]]} and {paths[owner[second]]}; MEDS keeps each "
+                "subject in one shard, and the pairs that span a split would be lost. "
+                "Rewrite the folder so that it does, or read it whole with read_meds."
+            )
+    return total
 
 
 @validate_params(
@@ -83,7 +135,8 @@ def count_meds_codes(root, *, vocabulary=None, static_events="first", n_jobs=Non
     ----------
     root : str or path-like
         MEDS folder (``data/**/*.parquet`` with ``subject_id``, ``time``,
-        ``code``); MEDS keeps each subject in one shard.
+        ``code``); MEDS keeps each subject in one shard, and a subject found
+        in two raises a ValueError.
     vocabulary : CodeVocabulary, default=None
         Its ``system`` and ``grouping`` normalise the codes.
     static_events : {"first", "drop", "error"}, default="first"
@@ -99,8 +152,9 @@ def count_meds_codes(root, *, vocabulary=None, static_events="first", n_jobs=Non
     from ._vocabulary import CodeVocabulary
 
     vocabulary = CodeVocabulary() if vocabulary is None else vocabulary
-    tasks = [(path, vocabulary, static_events) for path in meds_shards(root)]
-    return merge_streaming(run_chunks(_shard_codes, tasks, n_jobs), lambda a, b: a + b)
+    paths = meds_shards(root)
+    tasks = [(path, vocabulary, static_events) for path in paths]
+    return _merge_shards(run_chunks(_shard_codes, tasks, n_jobs), paths)
 
 
 @validate_params(
@@ -130,7 +184,9 @@ def count_meds_pairs(
     """Sum the pair weights of each shard of a MEDS folder on a worker, and add them up.
 
     Each task receives a shard's path, encodes the shard with the fitted
-    ``vocabulary`` and returns its :class:`~skmed2vec.PairCounts`; the caller
+    ``vocabulary`` as ``fit`` does (codes pruned by its thresholds share
+    ``"<UNK>"``, whatever ``handle_unknown``) and returns its
+    :class:`~skmed2vec.PairCounts`; the caller
     merges them as they arrive and holds only the merged totals.
     :meth:`TemporalMed2VecEmbedder.fit_counts` trains from the result and
     gives the vectors :meth:`TemporalMed2VecEmbedder.fit` gives on the whole
@@ -175,8 +231,9 @@ def count_meds_pairs(
             "vocabulary must be fitted (e.g. vocabulary.fit_counts(count_meds_codes(root))) "
             "before the pairs are counted."
         )
+    paths = meds_shards(root)
     tasks = [
         (path, vocabulary, static_events, window, time_decay, max_gap, chunk_events)
-        for path in meds_shards(root)
+        for path in paths
     ]
-    return merge_streaming(run_chunks(_shard_pairs, tasks, n_jobs), lambda a, b: a + b)
+    return _merge_shards(run_chunks(_shard_pairs, tasks, n_jobs), paths)

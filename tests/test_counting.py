@@ -233,3 +233,32 @@ def test_pair_weight_chunks_are_pair_weights_in_pieces(time_decay, decay):
         np.testing.assert_array_equal(getattr(from_chunks, name), getattr(direct, name))
     if decay == 30.0:  # gaps of days underflow float32 at decay 30: rows dropped
         assert 0 < len(direct) < n_rows
+
+
+def test_counts_of_different_grouping_functions_do_not_add(data):
+    def shorten(n):
+        return lambda code: code[:n]
+
+    three = count_codes(data, vocabulary=CodeVocabulary(grouping=shorten(3)))
+    one = count_codes(data, vocabulary=CodeVocabulary(grouping=shorten(1)))
+    with pytest.raises(ValueError, match="cannot add code counts normalised with"):
+        three + one
+    again = count_codes(data, vocabulary=CodeVocabulary(grouping=shorten(3)))
+    assert (three + again).n_events == 2 * three.n_events
+
+
+def test_a_grouping_function_has_the_same_key_in_every_process():
+    import subprocess
+    import sys
+
+    script = (
+        "from skmed2vec._counting import _callable_key\n"
+        "def group(code):\n"
+        "    return ''.join(c for c in code if c != '.')[:3]\n"
+        "print(_callable_key(group))\n"
+    )
+    keys = {
+        subprocess.run([sys.executable, "-c", script], capture_output=True, text=True).stdout
+        for _ in range(2)
+    }
+    assert len(keys) == 1 and keys.pop().startswith("group:")

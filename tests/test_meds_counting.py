@@ -47,6 +47,58 @@ def test_shard_counts_match_the_whole_folder(meds_root):
     assert pairs.n_subjects == len(X)
 
 
+@pytest.mark.parametrize("handle_unknown", ["ignore", "error"])
+def test_pruned_codes_count_as_in_fit_whatever_handle_unknown(meds_root, handle_unknown):
+    # Pruned codes share <UNK> in fit; transform would drop them, or refuse them.
+    X, _ = events_to_timelines(read_meds(meds_root))
+    vocabulary = CodeVocabulary(min_frequency=20, handle_unknown=handle_unknown)
+    vocabulary.fit_counts(count_meds_codes(meds_root, vocabulary=vocabulary))
+    assert vocabulary.coverage_ < 1  # some codes are pruned
+    pairs = count_meds_pairs(meds_root, vocabulary, window=4)
+    embedder = TemporalMed2VecEmbedder(embed_dim=8, window=4, epochs=1, random_state=0)
+    from_shards = embedder.fit_counts(pairs).code_vectors_.copy()
+    whole = embedder.fit(vocabulary.fit_transform(X)).code_vectors_
+    np.testing.assert_array_equal(from_shards, whole)
+    assert int(pairs.code_counts.sum()) == X.n_events
+
+
+def test_a_shard_of_static_rows_only_adds_to_the_others(meds_root, tmp_path):
+    import shutil
+
+    import pandas as pd
+
+    root = tmp_path / "meds"
+    shutil.copytree(meds_root, root)
+    for dtype in ("datetime64[us]", object):  # a typed, then an untyped, empty time column
+        static = pd.DataFrame(
+            {
+                "subject_id": [10_000, 10_000],
+                "time": pd.Series([None, None], dtype=dtype),
+                "code": ["SEX//F", "RACE//X"],
+            }
+        )
+        static.to_parquet(root / "data" / "static.parquet", index=False)
+        vocabulary = CodeVocabulary().fit_counts(count_meds_codes(root))
+        pairs = count_meds_pairs(root, vocabulary)
+        assert pairs.time_kind == "datetime" and pairs.n_subjects == 241
+
+
+def test_a_subject_split_across_shards_is_refused(meds_root, tmp_path):
+    import pandas as pd
+
+    (tmp_path / "data").mkdir()
+    events = pd.read_parquet(meds_root / "data" / "train" / "0.parquet")
+    first = events["subject_id"].iloc[0]
+    mine = events[events["subject_id"] == first]
+    mine.iloc[: len(mine) // 2].to_parquet(tmp_path / "data" / "a.parquet", index=False)
+    mine.iloc[len(mine) // 2 :].to_parquet(tmp_path / "data" / "b.parquet", index=False)
+    with pytest.raises(ValueError, match=f"subject {first} has events in two shards"):
+        count_meds_codes(tmp_path)
+    vocabulary = CodeVocabulary().fit(events_to_timelines(events)[0])
+    with pytest.raises(ValueError, match="MEDS keeps each subject in one shard"):
+        count_meds_pairs(tmp_path, vocabulary)
+
+
 def test_meds_counting_errors(meds_root, tmp_path):
     with pytest.raises(ValueError, match="must be fitted"):
         count_meds_pairs(meds_root, CodeVocabulary())

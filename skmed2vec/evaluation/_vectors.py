@@ -158,12 +158,28 @@ def _prefix_system(code):
 
 
 def code_systems(codes, system_of):
-    """Integer system id per code, and the system names."""
+    """Code system of each code, as an integer id numbered in sorted order of name.
+
+    Parameters
+    ----------
+    codes : array-like of str
+        Codes.
+    system_of : callable or None
+        Code -> system name (converted to ``str``); None for the system
+        prefix, ``""`` for codes without one.
+
+    Returns
+    -------
+    ids : numpy.ndarray of int
+        System id of each code, an index into ``names``.
+    names : numpy.ndarray of object
+        Distinct system names, sorted, so that ids compare as names do.
+    """
     if system_of is None:
         system_of = _prefix_system
     distinct, inverse = np.unique(np.asarray(codes, dtype=object), return_inverse=True)
     systems = np.array([str(system_of(code)) for code in distinct], dtype=object)[inverse]
-    ids, names = pd.factorize(systems)
+    ids, names = pd.factorize(systems, sort=True)
     return ids, np.asarray(names, dtype=object)
 
 

@@ -11,9 +11,9 @@ from ._counting import (
     CodeCounts,
     PairCounts,
     code_chunk_counts,
-    normalization_of,
     pair_chunk_counts,
 )
+from ._normalization import normalization_of
 from ._progress import progress
 from ._timelines import Timelines, as_timelines
 from ._validation import N_JOBS

@@ -252,7 +252,7 @@ def test_a_grouping_function_has_the_same_key_in_every_process():
     import sys
 
     script = (
-        "from skmed2vec._counting import _callable_key\n"
+        "from skmed2vec._normalization import _callable_key\n"
         "def group(code):\n"
         "    return ''.join(c for c in code if c != '.')[:3]\n"
         "print(_callable_key(group))\n"

@@ -106,45 +106,90 @@ def is_icd10(system):
     return system is None or bool(_ICD10_SYSTEM_RE.match(system))
 
 
+def _clean(code):
+    """A code part without surrounding whitespace, upper-case (ICD codes ignore case)."""
+    return code.strip().upper()
+
+
 def icd10_category(code):
     """ICD-10 category (first three characters): ``E11.65`` and ``E1165`` give ``E11``.
+
+    The code is read without surrounding whitespace and in upper case; a
+    code without the shape of an ICD-10 code is returned as it is.
 
     Examples
     --------
     >>> icd10_category("E11.65"), icd10_category("E1165"), icd10_category("I10")
     ('E11', 'E11', 'I10')
+    >>> icd10_category(" e11.65"), icd10_category("15777000")
+    ('E11', '15777000')
     """
-    return code.replace(".", "")[:3]
+    clean = _clean(code)
+    if not _ICD10_SHAPE.match(clean):
+        return code
+    return clean.replace(".", "")[:3]
 
 
 def icd10_subcategory(code):
     """ICD-10 subcategory, dotted: ``E11.65`` and ``E1165`` give ``E11.6``.
+
+    The code is read without surrounding whitespace and in upper case; a
+    code without the shape of an ICD-10 code is returned as it is.
 
     Examples
     --------
     >>> icd10_subcategory("E11.65"), icd10_subcategory("E1165"), icd10_subcategory("I10")
     ('E11.6', 'E11.6', 'I10')
     """
-    plain = code.replace(".", "")
+    clean = _clean(code)
+    if not _ICD10_SHAPE.match(clean):
+        return code
+    plain = clean.replace(".", "")
     return plain if len(plain) <= 3 else f"{plain[:3]}.{plain[3]}"
 
 
 def icd9_category(code):
     """ICD-9-CM category: three digits, ``V`` and two digits, or ``E`` and three digits.
 
+    The code is read without surrounding whitespace and in upper case; a
+    code without the shape of an ICD-9-CM code is returned as it is.
+
     Examples
     --------
     >>> icd9_category("250.01"), icd9_category("25001"), icd9_category("V45.81")
     ('250', '250', 'V45')
-    >>> icd9_category("E880.1"), icd9_category("E8801")
-    ('E880', 'E880')
+    >>> icd9_category("E880.1"), icd9_category("E8801"), icd9_category("e8801")
+    ('E880', 'E880', 'E880')
     """
-    plain = code.replace(".", "")
-    return plain[:4] if plain[:1] in ("E", "e") else plain[:3]
+    clean = _clean(code)
+    if not _ICD9_SHAPE.match(clean):
+        return code
+    plain = clean.replace(".", "")
+    return plain[:4] if plain[:1] == "E" else plain[:3]
+
+
+_SHAPES = {10: _ICD10_SHAPE, 9: _ICD9_SHAPE}
+
+
+def _icd_part(system, part, versions=(10, 9)):
+    """ICD revision among ``versions`` of a code part, and the part cleaned; None if neither.
+
+    A prefixed code is ICD by its system and must also have the shape of a
+    code of that revision; a bare code is ICD by its shape alone, the
+    revisions tried in the order of ``versions``.
+    """
+    clean = _clean(part)
+    if system is None:
+        version = next((v for v in versions if _SHAPES[v].match(clean)), None)
+    else:
+        version = icd_version(system, clean)
+        if version not in versions or not _SHAPES[version].match(clean):
+            version = None
+    return version, clean
 
 
 def _category_length(version, code):
-    if version == 9 and code[:1] in ("E", "e"):
+    if version == 9 and code[:1] == "E":
         return 4
     return 3
 
@@ -161,8 +206,16 @@ ICD_RULES = {
 def group_code(rule, code):
     """Apply the named ICD grouping ``rule`` to a full code; other codes pass unchanged.
 
-    With ``"icd_category"`` a bare code is grouped by the ICD-10 rule when it
-    has an ICD-10 shape, else by the ICD-9-CM rule when it has that shape.
+    The rule acts on the code part, read without surrounding whitespace and
+    in upper case (the system prefix and its separator are kept as written):
+    ``"ICD10CM: e11.65"`` groups like ``"ICD10CM:E11.65"``. A prefixed code
+    is grouped when its system is an ICD diagnosis system of the rule and its
+    code part has the shape of a code of that revision; a bare code when it
+    has that shape. With ``"icd_category"`` a bare code is grouped by the
+    ICD-10 rule when it has an ICD-10 shape, else by the ICD-9-CM rule when
+    it has that shape: an undotted bare ``E8801`` is taken for ICD-10
+    ``E88.01`` (``E88``); ``"icd9_category"`` reads it as ICD-9-CM ``E880.1``
+    (``E880``).
 
     Examples
     --------
@@ -170,42 +223,48 @@ def group_code(rule, code):
     ('ICD10CM//E11', '15777000')
     >>> group_code("icd10_category", "SNOMED/15777000")
     'SNOMED/15777000'
+    >>> group_code("icd10_category", "ICD10CM: e11.65")
+    'ICD10CM:E11'
     >>> group_code("icd9_category", "DIAGNOSIS//ICD//9//25001")
     'DIAGNOSIS//ICD//9//250'
+    >>> group_code("icd_category", "E8801"), group_code("icd9_category", "E8801")
+    ('E88', 'E880')
     """
     versions, rules = ICD_RULES[rule]
     system, sep, part = split_system(code)
-    if system is None and versions == (9,):
-        version = 9 if _ICD9_SHAPE.match(part) else None
-    else:
-        version = icd_version(system, part)
-    if version not in versions:
+    version, clean = _icd_part(system, part, versions)
+    if version is None:
         return code
-    return join_system(system, sep, rules[version](part))
+    return join_system(system, sep, rules[version](clean))
 
 
 def parents(code):
     """Ever shorter ancestors of an ICD diagnosis code, nearest first; [] for other codes.
 
-    The code part loses one character at a time (dots ignored) down to its
-    category (three characters; four for ICD-9 ``E`` codes); the system
-    prefix and the dotted or undotted form are kept. Codes that are not ICD
-    diagnoses by their system or shape (SNOMED, LOINC...) have no parents by
-    rule: their parents come from a mapping (``fallback_to_parent``).
+    The code part, read without surrounding whitespace and in upper case,
+    loses one character at a time (dots ignored) down to its category (three
+    characters; four for ICD-9 ``E`` codes); the system prefix and the dotted
+    or undotted form are kept. A code is an ICD diagnosis by its system and
+    shape, or by its shape alone when bare (ICD-10 first, as with
+    ``"icd_category"``). Codes that are not ICD diagnoses (SNOMED, LOINC...)
+    have no parents by rule: their parents come from a mapping
+    (``fallback_to_parent``).
 
     Examples
     --------
     >>> parents("ICD10:E11.65")
     ['ICD10:E11.6', 'ICD10:E11']
+    >>> parents("ICD10CM: e1165")
+    ['ICD10CM:E116', 'ICD10CM:E11']
     >>> parents("SNOMED/157141000119108")
     []
     """
     system, sep, part = split_system(code)
-    version = icd_version(system, part)
+    version, clean = _icd_part(system, part)
     if version is None:
         return []
-    plain = part.replace(".", "")
-    dotted = "." in part
+    plain = clean.replace(".", "")
+    dotted = "." in clean
     shortest = _category_length(version, plain)
     return [
         join_system(

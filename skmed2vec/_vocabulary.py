@@ -45,8 +45,12 @@ class CodeVocabulary(
         Map codes to coarser groups before counting. The ICD rules act on the
         code part of ICD diagnosis codes only, dotted or undotted: codes whose
         system is ICD-10 (``ICD10``, ``ICD10CM``, ``DIAGNOSIS//ICD//10``...) or
-        ICD-9-CM (``ICD9CM``, ``DIAGNOSIS//ICD//9``...), and bare codes with
-        the shape of one. With ``"icd10_category"`` ``E11.65`` and ``E1165``
+        ICD-9-CM (``ICD9CM``, ``DIAGNOSIS//ICD//9``...) and whose code part
+        has the shape of a code of that revision, and bare codes with the
+        shape of one. The code part is read without surrounding whitespace
+        and in upper case, and the group is written in upper case after the
+        system prefix as written: ``ICD10CM: e11.65`` and ``ICD10CM:E1165``
+        both become ``ICD10CM:E11``. With ``"icd10_category"`` ``E11.65`` and ``E1165``
         become ``E11``; with ``"icd10_subcategory"`` both become ``E11.6``;
         ``"icd9_category"`` gives the ICD-9-CM category (``250.01`` -> ``250``,
         ``V45.81`` -> ``V45``, ``E880.1`` -> ``E880``); ``"icd_category"``

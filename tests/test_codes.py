@@ -102,6 +102,56 @@ def test_parents_follow_the_icd_rules_only():
         "DIAGNOSIS//ICD//10//E116",
         "DIAGNOSIS//ICD//10//E11",
     ]
-    assert parents("ICD9CM:E880.12") == ["ICD9CM:E880.1", "ICD9CM:E880"]
+    assert parents("ICD9CM:250.01") == ["ICD9CM:250.0", "ICD9CM:250"]
+    assert parents("ICD9CM:E880.1") == ["ICD9CM:E880"]
     assert parents("15777000") == []
     assert parents("SNOMED/157141000119108") == []
+
+
+SPACED = ["ICD10CM: E10.9", "ICD10CM: E11.65", "ICD10CM:  E13.9 ", "ICD10CM//\tE16.2"]
+
+
+def test_whitespace_around_the_code_part_is_ignored_by_the_icd_rules():
+    assert [group_code("icd10_category", c) for c in SPACED] == [
+        "ICD10CM:E10",
+        "ICD10CM:E11",
+        "ICD10CM:E13",
+        "ICD10CM//E16",
+    ]
+    for code in ["ICD10CM: E11.65", "ICD10CM:E11.65 ", " E11.65"]:
+        assert group_code("icd10_subcategory", code) == group_code(
+            "icd10_subcategory", code.replace(" ", "")
+        )
+    assert group_code("icd10_subcategory", "ICD10CM: E11.65") == "ICD10CM:E11.6"
+    assert group_code("icd9_category", "DIAGNOSIS//ICD//9// 25001") == "DIAGNOSIS//ICD//9//250"
+    assert parents("ICD10CM: E11.65") == ["ICD10CM:E11.6", "ICD10CM:E11"]
+
+
+@pytest.mark.parametrize(
+    ("rule", "code"),
+    [
+        ("icd10_category", "ICD10CM:E1 1.65"),
+        ("icd10_category", "ICD10CM:12345"),
+        ("icd10_category", "ICD10CM:E11.65.3"),
+        ("icd10_subcategory", "ICD10CM//diabetes"),
+        ("icd9_category", "ICD9CM:E11.65"),
+        ("icd9_category", "DIAGNOSIS//ICD//9//2500011"),
+        ("icd_category", "ICD10:250.01"),
+    ],
+)
+def test_a_code_part_without_the_shape_of_its_system_is_left_as_it_is(rule, code):
+    assert group_code(rule, code) == code
+    assert parents(code) == []
+
+
+def test_icd_rules_ignore_case_and_give_upper_case_groups():
+    codes = ["E11.9", "e1165", "e11.65", " e11.2"]
+    assert {group_code("icd10_category", c) for c in codes} == {"E11"}
+    assert {group_code("icd_category", c) for c in codes} == {"E11"}
+    assert group_code("icd10_subcategory", "e11.65") == "E11.6"
+    # The system prefix stays as written; only the code part is upper-cased.
+    assert group_code("icd10_category", "ICD10CM:e11.9") == "ICD10CM:E11"
+    assert group_code("icd10_category", "icd10cm//e1165") == "icd10cm//E11"
+    assert group_code("icd9_category", "v45.81") == "V45"
+    assert group_code("icd9_category", "ICD9CM:e880.1") == "ICD9CM:E880"
+    assert parents("icd10cm//e1165") == ["icd10cm//E116", "icd10cm//E11"]

@@ -190,6 +190,22 @@ def test_icd10_grouping_leaves_other_systems_unchanged():
     ]
 
 
+def test_spaces_and_case_do_not_change_the_icd_groups():
+    X = [
+        [(0, "ICD10CM: E10.9"), (1, "ICD10CM: E11.65"), (2, "ICD10CM: E13.9")],
+        [(0, "ICD10CM: E16.2"), (1, "ICD10CM:e11.9"), (2, "E11.9"), (3, "e1165")],
+    ]
+    vocab = CodeVocabulary(grouping="icd10_category").fit(X)
+    assert dict(zip(vocab.codes_.tolist(), vocab.code_counts_.tolist())) == {
+        "<UNK>": 0,
+        "ICD10CM:E11": 2,
+        "E11": 2,
+        "ICD10CM:E10": 1,
+        "ICD10CM:E13": 1,
+        "ICD10CM:E16": 1,
+    }
+
+
 def test_icd9_grouping_for_mimic_codes():
     X = [[(0, "DIAGNOSIS//ICD//9//25001"), (1, "DIAGNOSIS//ICD//9//25060"), (2, "LAB//1//mg")]]
     vocab = CodeVocabulary(grouping="icd9_category").fit(X)

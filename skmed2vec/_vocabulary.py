@@ -50,14 +50,25 @@ class CodeVocabulary(
         shape of one. The code part is read without surrounding whitespace
         and in upper case, and the group is written in upper case after the
         system prefix as written: ``ICD10CM: e11.65`` and ``ICD10CM:E1165``
-        both become ``ICD10CM:E11``. With ``"icd10_category"`` ``E11.65`` and ``E1165``
-        become ``E11``; with ``"icd10_subcategory"`` both become ``E11.6``;
-        ``"icd9_category"`` gives the ICD-9-CM category (``250.01`` -> ``250``,
-        ``V45.81`` -> ``V45``, ``E880.1`` -> ``E880``); ``"icd_category"``
-        applies both, each to its own codes. Every other code (SNOMED, LOINC,
-        procedures...) is left as it is. A dict maps full codes (with prefix)
-        to groups, e.g. MEDS ``parent_codes`` or OMOP ancestors; codes missing
-        from it are kept. A callable takes and returns a full code.
+        both become ``ICD10CM:E11``. With ``"icd10_category"`` ``E11.65`` and
+        ``E1165`` become ``E11``; with ``"icd10_subcategory"`` both become
+        ``E11.6``; ``"icd9_category"`` gives the ICD-9-CM category (``250.01``
+        -> ``250``, ``V45.81`` -> ``V45``, ``E880.1`` and ``E8801`` ->
+        ``E880``); ``"icd_category"`` applies both, each to its own codes, and
+        takes a bare code with both shapes for ICD-10: undotted ``E8801``
+        becomes ``E88`` (ICD-10 ``E88.01``), dotted ``E880.1`` becomes
+        ``E880``. Every other code (SNOMED, LOINC, procedures...) is left as
+        it is. A bare code is recognised by its shape alone, so a bare code
+        with the shape of an ICD code is taken for one whatever its system:
+        bare ``9201`` (an OMOP visit concept id) becomes ICD-9-CM ``920`` and
+        bare ``6809`` (RxNorm) becomes ``680``. Data that mixes bare numeric
+        codes of other systems must give each system its prefix before
+        grouping (``RxNorm/6809`` is left as it is): :func:`~skmed2vec.read_omop`
+        and :func:`~skmed2vec.read_mimic_iv` write prefixed codes, and
+        ``system`` prefixes bare codes that all come from one system. A dict
+        maps full codes (with prefix) to groups, e.g. MEDS ``parent_codes`` or
+        OMOP ancestors; codes missing from it are kept. A callable takes and
+        returns a full code.
     system : str, default=None
         System prefix added to bare codes, e.g. ``"ICD10CM"`` turns ``E11.9``
         into ``ICD10CM:E11.9``; end it with ``"//"`` for MEDS style or ``"/"`` for

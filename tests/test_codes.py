@@ -155,3 +155,26 @@ def test_icd_rules_ignore_case_and_give_upper_case_groups():
     assert group_code("icd9_category", "v45.81") == "V45"
     assert group_code("icd9_category", "ICD9CM:e880.1") == "ICD9CM:E880"
     assert parents("icd10cm//e1165") == ["icd10cm//E116", "icd10cm//E11"]
+
+
+def test_bare_codes_with_an_icd_shape_are_taken_for_icd_codes_prefixed_ones_are_not():
+    # A bare numeric code has the ICD-9-CM shape whatever its system; a prefix says which.
+    assert group_code("icd_category", "25001") == "250"
+    assert group_code("icd_category", "9201") == "920"
+    assert group_code("icd9_category", "6809") == "680"
+    for rule in ("icd_category", "icd9_category", "icd10_category"):
+        for code in ("RxNorm/6809", "OMOP/9201", "OMOP/9203", "RxNorm:6809"):
+            assert group_code(rule, code) == code
+        assert parents("RxNorm/6809") == []
+
+
+def test_bare_undotted_e_codes_are_icd10_unless_the_rule_says_icd9():
+    # E8801 is ICD-10-CM E88.01 as well as ICD-9-CM E880.1.
+    assert group_code("icd_category", "E8801") == "E88"
+    assert group_code("icd_category", "E880.1") == "E880"
+    assert group_code("icd9_category", "E8801") == "E880"
+    assert group_code("icd9_category", "E880.1") == "E880"
+    assert group_code("icd10_category", "E8801") == "E88"
+    assert group_code("icd_category", "ICD9CM:E8801") == "ICD9CM:E880"
+    assert parents("E8801") == ["E880", "E88"]
+    assert parents("ICD9CM:E8801") == ["ICD9CM:E880"]

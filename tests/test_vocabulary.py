@@ -206,6 +206,35 @@ def test_spaces_and_case_do_not_change_the_icd_groups():
     }
 
 
+def test_prefixes_keep_bare_numeric_codes_of_other_systems_out_of_icd_groups():
+    X = [[(0, "OMOP/9201"), (1, "OMOP/9202"), (2, "RxNorm/6809"), (3, "25001"), (4, "250.00")]]
+    vocab = CodeVocabulary(grouping="icd_category").fit(X)
+    assert dict(zip(vocab.codes_.tolist(), vocab.code_counts_.tolist())) == {
+        "<UNK>": 0,
+        "250": 2,
+        "OMOP/9201": 1,
+        "OMOP/9202": 1,
+        "RxNorm/6809": 1,
+    }
+
+
+def test_bare_icd9_e_codes_group_together_with_icd9_category():
+    X = [[(0, "E880.1"), (1, "E8801"), (2, "250.01"), (3, "25001")]]
+    icd9 = CodeVocabulary(grouping="icd9_category").fit(X)
+    assert dict(zip(icd9.codes_.tolist(), icd9.code_counts_.tolist())) == {
+        "<UNK>": 0,
+        "250": 2,
+        "E880": 2,
+    }
+    both = CodeVocabulary(grouping="icd_category").fit(X)  # E8801 is ICD-10 E88.01 first
+    assert dict(zip(both.codes_.tolist(), both.code_counts_.tolist())) == {
+        "<UNK>": 0,
+        "250": 2,
+        "E88": 1,
+        "E880": 1,
+    }
+
+
 def test_icd9_grouping_for_mimic_codes():
     X = [[(0, "DIAGNOSIS//ICD//9//25001"), (1, "DIAGNOSIS//ICD//9//25060"), (2, "LAB//1//mg")]]
     vocab = CodeVocabulary(grouping="icd9_category").fit(X)

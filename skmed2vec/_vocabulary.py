@@ -423,7 +423,12 @@ def _distinct(keys):
 
 
 def _threshold(value, total):
-    """A count threshold from an int count or a float share of ``total``."""
+    """A count threshold from an int count or a float share of ``total``.
+
+    The product is rounded to 9 decimals before rounding up, so that a count
+    exactly at the share passes: ``0.07 * 100`` is ``7.000000000000001`` in
+    floating point, and 7 of 100 patients meet ``min_subjects=0.07``.
+    """
     if isinstance(value, Integral):
         return int(value)
-    return max(1, int(np.ceil(value * total)))
+    return max(1, int(np.ceil(round(value * total, 9))))

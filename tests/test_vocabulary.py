@@ -42,6 +42,20 @@ def test_thresholds(params, kept):
     assert vocab.coverage_ == pytest.approx(1 - pruned_events / 8)
 
 
+def test_share_thresholds_keep_codes_exactly_at_the_share():
+    # 0.07 * 100 and 0.14 * 100 are a hair above 7 and 14 in floating point.
+    patients = [[(0, "COMMON")] + ([(1, "RARE")] if i < 7 else []) for i in range(100)]
+    vocab = CodeVocabulary(min_subjects=0.07).fit(patients)
+    assert vocab.codes_.tolist() == ["<UNK>", "COMMON", "RARE"]
+    assert vocab.subject_counts_.tolist() == [0, 100, 7]
+    assert CodeVocabulary(min_subjects=0.08).fit(patients).codes_.tolist() == ["<UNK>", "COMMON"]
+    events = [[(i, "B" if i < 14 else "A") for i in range(100)]]
+    vocab = CodeVocabulary(min_frequency=0.14).fit(events)
+    assert vocab.codes_.tolist() == ["<UNK>", "A", "B"]
+    assert vocab.code_counts_.tolist() == [0, 86, 14]
+    assert CodeVocabulary(min_frequency=0.15).fit(events).codes_.tolist() == ["<UNK>", "A"]
+
+
 def test_pruning_everything_is_a_clear_error():
     with pytest.raises(ValueError, match="min_frequency=100.*no code is left"):
         CodeVocabulary(min_frequency=100).fit(X)

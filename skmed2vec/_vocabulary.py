@@ -84,9 +84,15 @@ class CodeVocabulary(
         one in the vocabulary. ``True`` uses the ICD rule: the code part of an
         ICD diagnosis code cut one character at a time down to its category
         (``E11.65`` -> ``E11.6`` -> ``E11``); other codes have no ancestors by
-        rule. A dict maps a code to its parent code or to a list of ancestors,
-        nearest first (e.g. from :func:`~skmed2vec.read_meds_codes` or
-        :func:`~skmed2vec.read_omop_ancestors`); the ICD rule is then not used.
+        rule. A dict maps a code to its parent code, to a list of its direct
+        parents (MEDS ``parent_codes``, from :func:`~skmed2vec.read_meds_codes`)
+        or to a list of all its ancestors, nearest first
+        (:func:`~skmed2vec.read_omop_ancestors`); the ICD rule is then not
+        used. The mapping is walked breadth first, the code's entries, then
+        theirs, and so on, so that the nearest ancestor in the vocabulary is
+        found however many levels up it is. Used by ``transform``:
+        ``fit_transform`` maps the pruned training codes to ``"<UNK>"``, as
+        ``code_counts_`` counts them.
     n_jobs : int, default=None
         Chunks of patients counted in parallel through joblib (``-1``: all
         cores; under ``joblib.parallel_backend("dask")``, the cluster's
@@ -354,14 +360,15 @@ class CodeVocabulary(
             (self.vocabulary_.get(c, -1) for c in distinct), np.int64, len(distinct)
         )
         missing = index < 0
-        if self.fallback_to_parent is not False and missing.any():
+        # Pruned training codes stay <UNK>, as code_counts_ counts them: the
+        # fallback is for the codes transform meets.
+        if not training and self.fallback_to_parent is not False and missing.any():
             ancestors = _ancestors(self.fallback_to_parent)
+            vocabulary = self.vocabulary_
             for i in np.flatnonzero(missing):
-                found = [
-                    self.vocabulary_[p] for p in ancestors(distinct[i]) if p in self.vocabulary_
-                ]
-                if found:
-                    index[i] = found[0]
+                index[i] = next(
+                    (vocabulary[p] for p in ancestors(distinct[i]) if p in vocabulary), -1
+                )
             missing = index < 0
         if training or self.handle_unknown == "unknown":
             index[missing] = 0
@@ -394,15 +401,35 @@ class CodeVocabulary(
 
 
 def _ancestors(fallback):
-    """Function giving the ancestors of a code, nearest first."""
+    """Function giving the ancestors of a code, nearest first (an iterable)."""
     if not isinstance(fallback, dict):
         return parents
 
-    def lookup(code):
-        found = fallback.get(code, ())
-        return [found] if isinstance(found, str) else list(found)
+    def entries(code):
+        found = fallback.get(code)
+        if isinstance(found, str):
+            return (found,)
+        try:
+            return tuple(found)
+        except TypeError:  # None or a missing value: no parents
+            return ()
 
-    return lookup
+    def walk(code):
+        # Breadth first: the code's entries, then theirs..., each code once
+        # (a cycle ends the walk). A complete ancestor list, nearest first,
+        # is the first level, so walking on changes nothing before it.
+        seen, level = {code}, [code]
+        while level:
+            following = []
+            for child in level:
+                for parent in entries(child):
+                    if parent not in seen:
+                        seen.add(parent)
+                        following.append(parent)
+                        yield parent
+            level = following
+
+    return walk
 
 
 def _raw(X):

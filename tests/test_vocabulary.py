@@ -272,6 +272,53 @@ def test_fallback_to_parent_uses_a_mapping_for_other_systems():
     assert rule.transform([[(0, "15777000")]]).decoded_codes().tolist() == ["<UNK>"]
 
 
+MEDS_PARENTS = {  # MEDS parent_codes: direct parents only
+    "ICD10CM//E11651": ["ICD10CM//E1165"],
+    "ICD10CM//E1165": ["ICD10CM//E116"],
+    "ICD10CM//E116": ["ICD10CM//E11"],
+    "ICD10CM//E11": [],
+}
+
+
+def test_fallback_to_parent_walks_direct_parents_up_to_the_nearest_in_the_vocabulary():
+    new = [[(0, "ICD10CM//E11651"), (1, "ICD10CM//E1165"), (2, "ICD10CM//E116")]]
+    top = CodeVocabulary(fallback_to_parent=MEDS_PARENTS).fit([[(0, "ICD10CM//E11")]])
+    assert top.transform(new).decoded_codes().tolist() == ["ICD10CM//E11"] * 3
+    X = [[(0, "ICD10CM//E11"), (1, "ICD10CM//E116")]]
+    nearest = CodeVocabulary(fallback_to_parent=MEDS_PARENTS).fit(X)
+    assert nearest.transform(new).decoded_codes().tolist() == ["ICD10CM//E116"] * 3
+    # Breadth first: a parent in the vocabulary wins over a grandparent by another parent.
+    dag = {"S/9": ["S/8", "S/7"], "S/8": ["S/1"], "S/7": [], "S/1": []}
+    vocab = CodeVocabulary(fallback_to_parent=dag).fit([[(0, "S/1"), (1, "S/7")]])
+    assert vocab.transform([[(0, "S/9")]]).decoded_codes().tolist() == ["S/7"]
+    # Parents given as one string or as arrays (parquet lists), and cycles.
+    odd = {"A": "B", "B": np.array(["C"]), "C": None, "X": ["Y"], "Y": ["X"]}
+    vocab = CodeVocabulary(fallback_to_parent=odd).fit([[(0, "C")]])
+    assert vocab.transform([[(0, "A"), (1, "X")]]).decoded_codes().tolist() == ["C", "<UNK>"]
+
+
+def test_fallback_to_parent_with_complete_ancestor_lists_keeps_their_order():
+    # OMOP-style: each code lists all its ancestors, nearest first.
+    ancestors = {"S/9": ["S/8", "S/5", "S/1"], "S/8": ["S/5", "S/1"], "S/5": ["S/1"]}
+    vocab = CodeVocabulary(fallback_to_parent=ancestors).fit([[(0, "S/1"), (1, "S/5")]])
+    encoded = vocab.transform([[(0, "S/9"), (1, "S/8"), (2, "S/4")]])
+    assert encoded.decoded_codes().tolist() == ["S/5", "S/5", "<UNK>"]
+
+
+@pytest.mark.parametrize("fallback", [True, {"E11.65": ["E11.6"]}])
+def test_fit_transform_maps_pruned_codes_to_unknown_even_with_a_fallback(fallback):
+    X = [[(0, "E11.65"), (1, "E11.6"), (2, "E11.6")], [(0, "E11.6"), (1, "I10"), (2, "E11.65")]]
+    vocab = CodeVocabulary(min_frequency=3, fallback_to_parent=fallback)
+    encoded = vocab.fit_transform(X)
+    assert vocab.codes_.tolist() == ["<UNK>", "E11.6"]
+    assert vocab.code_counts_.tolist() == [3, 3]
+    counts = np.bincount(encoded.codes, minlength=len(vocab.codes_))
+    assert counts.tolist() == vocab.code_counts_.tolist()
+    assert encoded.codes.tolist() == [0, 1, 1, 1, 0, 0]
+    # transform falls back to the parent in the vocabulary.
+    assert vocab.transform(X).codes.tolist() == [1, 1, 1, 1, 0, 1]
+
+
 def test_system_prefix_in_omop_style():
     vocab = CodeVocabulary(system="SNOMED/").fit([[(0, "195662009"), (1, "LOINC/4548-4")]])
     assert sorted(vocab.codes_.tolist()) == ["<UNK>", "LOINC/4548-4", "SNOMED/195662009"]

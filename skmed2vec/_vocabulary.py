@@ -399,6 +399,27 @@ class CodeVocabulary(
         """
         return self
 
+    def get_feature_names_out(self, input_features=None):
+        """Codes of the vocabulary, by index: the names of the encoded codes.
+
+        The encoded timelines hold indices into these codes, so the step that
+        follows (:class:`BagOfCodes`, :class:`TemporalMed2VecEmbedder`) can
+        name its columns; present so that ``pipeline[:-1].get_feature_names_out()``
+        works.
+
+        Parameters
+        ----------
+        input_features : None
+            Ignored: timelines have no input columns.
+
+        Returns
+        -------
+        feature_names_out : ndarray of object of shape (n_codes,)
+            ``codes_``, ``"<UNK>"`` first.
+        """
+        check_is_fitted(self, "codes_")
+        return np.asarray(self.codes_, dtype=object)
+
 
 def _ancestors(fallback):
     """Function giving the ancestors of a code, nearest first (an iterable)."""

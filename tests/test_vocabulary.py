@@ -4,7 +4,7 @@ from helpers import BASE, Y
 from sklearn.linear_model import LogisticRegression
 from sklearn.pipeline import make_pipeline
 
-from skmed2vec import CodeVocabulary, TemporalMed2VecEmbedder, as_timelines
+from skmed2vec import BagOfCodes, CodeVocabulary, TemporalMed2VecEmbedder, as_timelines
 
 X = [
     [(0, "E11.65"), (1, "E1165"), (2, "I10"), (3, "I10")],
@@ -135,6 +135,33 @@ def test_verbose_reports_coverage(capsys):
 def test_set_output_pandas_passes_timelines_through():
     vocab = CodeVocabulary().set_output(transform="pandas").fit(X)
     assert vocab.transform(X).is_encoded
+
+
+def test_feature_names_out_are_the_codes_and_name_a_pipeline_without_its_model():
+    vocab = CodeVocabulary().fit(X)
+    names = vocab.get_feature_names_out()
+    assert names.dtype == object
+    assert names.tolist() == ["<UNK>", "I10", "E11.65", "E11.9", "E1165", "J45", "Z99"]
+    assert names.tolist() == vocab.codes_.tolist()
+    data = [[(0, "A"), (10, "B")], [(0, "A"), (100, "D")], [(1, "B")], [(2, "A")]]
+    y = [0, 1, 0, 1]
+    bag = make_pipeline(CodeVocabulary(), BagOfCodes(weighting="count"), LogisticRegression())
+    bag.fit(data, y)
+    assert bag[:-1].get_feature_names_out().tolist() == [
+        "count_all_<UNK>",
+        "count_all_A",
+        "count_all_B",
+        "count_all_D",
+    ]
+    assert bag[:-1].get_feature_names_out().tolist() == bag[-2].get_feature_names_out().tolist()
+    embedded = pipeline(CodeVocabulary()).fit(data, y)
+    assert embedded[:-1].get_feature_names_out().tolist() == [
+        f"{agg}_{k}" for agg in ("recency", "mean") for k in range(4)
+    ]
+    assert (
+        embedded[:-1].get_feature_names_out().tolist()
+        == embedded[-2].get_feature_names_out().tolist()
+    )
 
 
 # -- parameters ----------------------------------------------------------------------

@@ -106,9 +106,15 @@ def is_icd10(system):
     return system is None or bool(_ICD10_SYSTEM_RE.match(system))
 
 
+#: Markers after a code in ICD-10-GM and WHO data: secondary (!), manifestation (*),
+#: aetiology (+, the dagger).
+_MARKERS = "!*+\u2020"
+
+
 def _clean(code):
-    """A code part without surrounding whitespace, upper-case (ICD codes ignore case)."""
-    return code.strip().upper()
+    """A code part without surrounding whitespace or trailing markers (``E10.91*``,
+    ``U69.10!``), upper-case (ICD codes ignore case)."""
+    return code.strip().rstrip(_MARKERS).rstrip().upper()
 
 
 def icd10_category(code):

@@ -178,3 +178,11 @@ def test_bare_undotted_e_codes_are_icd10_unless_the_rule_says_icd9():
     assert group_code("icd_category", "ICD9CM:E8801") == "ICD9CM:E880"
     assert parents("E8801") == ["E880", "E88"]
     assert parents("ICD9CM:E8801") == ["ICD9CM:E880"]
+
+
+def test_icd10_gm_markers_do_not_hide_the_category():
+    # German modification: secondary (!), manifestation (*) and aetiology (+) markers.
+    assert group_code("icd10_category", "ICD10GM:U69.10!") == "ICD10GM:U69"
+    assert group_code("icd10_subcategory", "E10.91*") == "E10.9"
+    assert group_code("icd10_category", "E11.74+") == "E11"
+    assert parents("G63.2*") == ["G63"]

@@ -11,7 +11,6 @@ import numpy as np
 import pandas as pd
 
 from ._features import code_document_counts, smoothed_idf
-from ._normalization import normalization_of  # noqa: F401  (imported from here by older modules)
 from ._pairs import _both_directions, _unordered_keys, both_direction_chunks, window_pairs
 from ._weights import temporal_weight
 

@@ -10,7 +10,8 @@ from sklearn.utils.validation import check_is_fitted
 
 from ._base import UNKNOWN, TimelineEstimatorMixin
 from ._codes import ICD_RULES, group_code, join_system, parents, split_system
-from ._counting import CodeCounts, normalization_of
+from ._counting import CodeCounts
+from ._normalization import normalization_of
 from ._parallel import counts_from_groups, group_counts
 from ._timelines import as_timelines
 from ._validation import N_JOBS

@@ -151,7 +151,8 @@ class TemporalMed2VecEmbedder(TimelineEstimatorMixin, TransformerMixin, BaseEsti
     loss_curve_ : list of float
         Training loss of each epoch per unit of pair weight (the weighted loss
         summed over the epoch divided by the summed temporal weights), so its
-        scale does not depend on the corpus size or on ``chunk_events``.
+        scale does not depend on the corpus size or on ``chunk_events``; NaN
+        when no pair has a positive weight (``fit`` then warns).
     n_iter_ : int
         Epochs run.
     n_initialized_ : int

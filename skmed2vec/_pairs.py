@@ -275,14 +275,17 @@ def window_contexts(codes, times, lengths, window, max_gap=None):
 
     Returns
     -------
-    contexts : ndarray of int64 of shape (n_events, 2 * window)
-        Codes of the ``window`` events before and after; 0 where padded.
-    deltas : ndarray of float64 of shape (n_events, 2 * window)
+    contexts : ndarray of int64 of shape (n_events, 2 * w)
+        Codes of the ``w`` events before and after; 0 where padded. ``w`` is
+        ``window``, or less when no timeline is that long (a window wider
+        than every timeline would only add padding).
+    deltas : ndarray of float64 of shape (n_events, 2 * w)
         Days between the event and each context (0 where padded).
-    mask : ndarray of bool of shape (n_events, 2 * window)
+    mask : ndarray of bool of shape (n_events, 2 * w)
         True for real contexts.
     """
     n = len(codes)
+    window = max(1, min(window, int(np.max(lengths, initial=1)) - 1))
     patient = np.repeat(np.arange(len(lengths)), lengths)
     steps = np.concatenate([-np.arange(window, 0, -1), np.arange(1, window + 1)])
     position = np.arange(n)[:, None] + steps[None, :]

@@ -99,7 +99,7 @@ def train(X, counts, settings, *, seed, report, initial=None, pairs=None):
     Returns
     -------
     code_vectors, context_vectors : ndarray of float32 of shape (n_codes, embed_dim)
-        Backed by the trained tables (no copy).
+        The trained tables, owning their memory (torch trained them in place).
     losses : list of float
         Loss of each epoch run per unit of pair weight (fewer than ``epochs``
         if interrupted).
@@ -110,18 +110,24 @@ def train(X, counts, settings, *, seed, report, initial=None, pairs=None):
         If training diverged; the message names ``learning_rate``.
     """
     generator = torch.Generator().manual_seed(seed)
-    model = TemporalMed2Vec(len(counts), settings.embed_dim, generator=generator).to(
-        settings.device
-    )
+    # numpy owns the tables, torch trains them in place: the fitted arrays need
+    # no copy and hold no torch tensor (a view's .base would keep one alive).
+    tables = [np.empty((len(counts), settings.embed_dim), dtype=np.float32) for _ in range(2)]
+    model = TemporalMed2Vec(
+        len(counts),
+        settings.embed_dim,
+        generator=generator,
+        tables=[torch.from_numpy(table) for table in tables],
+    ).to(settings.device)
     if initial is not None:
         _set_initial_rows(model, *initial)
     optimizer = RowwiseAdagrad(model.parameters(), lr=settings.learning_rate)
     cdf = negative_cdf(counts)
     with torch_threads(settings.threads):
         losses = _epochs(model, optimizer, X, cdf, generator, settings, report, pairs)
-    # The model is dropped after fit: its CPU storage can back the arrays.
-    vectors = model.target.weight.detach().cpu().numpy()
-    context = model.context.weight.detach().cpu().numpy()
+    if model.target.weight.device.type != "cpu":  # trained elsewhere: copy back
+        tables = [t.weight.detach().cpu().numpy().copy() for t in (model.target, model.context)]
+    vectors, context = tables
     # Bound on |code . context| scores. Trained scores stay within tens (the
     # sigmoid saturates); 1e12 only comes from divergence, NaN from worse.
     bound = _max_abs(vectors) * _max_abs(context) * vectors.shape[1]
@@ -185,12 +191,24 @@ def _epochs(model, optimizer, X, cdf, generator, settings, report, pairs=None):
                 )
                 rows += n
                 del data
-            losses.append(total / weight if weight > 0 else 0.0)
-            # Healthy training never multiplies the mean loss by a thousand.
-            if 0 < 1000 * losses[0] < losses[-1]:
+            if not weight > 0:
+                if not losses:
+                    warn_caller(_NOTHING_TO_LEARN.format(s=settings))
+                losses.append(float("nan"))  # no weight: no loss per unit of it
+                continue
+            losses.append(total / weight)
+            # Healthy training never multiplies the mean loss by a thousand, nor
+            # ends an epoch far above where every model starts.
+            start_loss = _start_loss(settings)
+            if 0 < 1000 * losses[0] < losses[-1] or losses[-1] > 100 * start_loss:
+                rise = (
+                    f"rose from {losses[0]:.4g} after the first epoch to {losses[-1]:.4g}"
+                    if epoch
+                    else f"was {losses[-1]:.4g} after the first epoch"
+                )
                 raise FloatingPointError(
-                    f"training diverged (mean loss rose from {losses[0]:.4g} to "
-                    f"{losses[-1]:.4g}); lower learning_rate (now {settings.learning_rate!r})."
+                    f"training diverged (the mean loss {rise}; an untrained model's is "
+                    f"{start_loss:.3g}); lower learning_rate (now {settings.learning_rate!r})."
                 )
             elapsed = time.perf_counter() - start
             report(
@@ -201,9 +219,31 @@ def _epochs(model, optimizer, X, cdf, generator, settings, report, pairs=None):
         if not losses:
             raise
         warn_caller(
-            f"fit interrupted; keeping the vectors after {len(losses)} of {settings.epochs} epochs."
+            f"fit interrupted after {len(losses)} of {settings.epochs} complete epochs; "
+            "keeping the vectors as they were (the interrupted epoch's updates included)."
         )
     return losses
+
+
+_NOTHING_TO_LEARN = (
+    "no pair of events has a positive weight (no two events of a patient within "
+    "window={s.window} events and max_gap={s.max_gap} days, or time_decay={s.time_decay} "
+    "makes every weight 0): the vectors keep their random start and loss_curve_ is NaN. "
+    "Widen the window or max_gap, lower time_decay, or give more events."
+)
+
+
+def _start_loss(settings):
+    """Loss per unit of pair weight of an untrained model, whose scores are all 0.
+
+    The context table starts at zero (as word2vec's), so every score is 0:
+    ``log 2`` per positive and per each of the ``negative`` negatives; for
+    ``"softmax"``, at most the log of the window's ``2 * window`` contexts.
+    Warm-started vectors start lower. It scales the divergence check.
+    """
+    if settings.objective == "softmax":
+        return float(np.log(2 * settings.window))
+    return float(np.log(2) * (1 + settings.negative))
 
 
 def _training_data(X, chunks, settings):

@@ -271,11 +271,13 @@ def test_save_word2vec_format(fitted, tmp_path):
 
 
 def test_softmax_objective_trains():
+    # With time_decay=0 every context weighs the same, as the untrained softmax
+    # already predicts: nothing to learn (documented). A decay gives it a target.
     emb = TemporalMed2VecEmbedder(
-        embed_dim=8, objective="softmax", epochs=5, learning_rate=0.05, random_state=0
+        embed_dim=8, objective="softmax", epochs=5, time_decay=0.1, random_state=0
     ).fit(TOY)
     assert np.isfinite(emb.code_vectors_).all()
-    assert emb.loss_curve_[-1] < emb.loss_curve_[0]
+    assert emb.loss_curve_[-1] < 0.99 * emb.loss_curve_[0]
 
 
 def test_pandas_output_keeps_series_index():

@@ -296,7 +296,7 @@ def test_fit_interrupted_after_an_epoch_keeps_a_consistent_model(data, monkeypat
     calls = _interrupt_on_call(monkeypatch, call=2)
     threads = torch.get_num_threads()
     model = embedder(epochs=3, chunk_events=10**9)
-    with pytest.warns(UserWarning, match="interrupted; keeping the vectors after 1 of 3") as caught:
+    with pytest.warns(UserWarning, match="interrupted after 1 of 3 complete epochs") as caught:
         model.fit(data.X)
     assert caught[0].filename == __file__  # points at the caller's fit
     assert len(calls) == 2

@@ -195,7 +195,9 @@ def test_a_single_code(objective):
 
 
 def test_a_single_event():
-    emb = tiny_embedder().fit([[(0, "A")]])
+    with pytest.warns(UserWarning, match="vectors keep their random start"):
+        emb = tiny_embedder().fit([[(0, "A")]])
+    assert np.isnan(emb.loss_curve_).all()
     assert emb.codes_.tolist() == ["<UNK>", "A"]
     finite_rows(emb.transform([[(0, "A")], [(0, "B")]]), 2)
     with pytest.raises(ValueError, match="no event followed by another"):
@@ -225,8 +227,14 @@ CENTURIES = [
 @pytest.mark.parametrize("time_decay", [0, 1e-3, 1, 1e3])
 def test_finite_across_time_decays_and_150_year_gaps(time_decay, objective):
     emb = tiny_embedder(time_decay=time_decay, objective=objective, epochs=2, embed_dim=8)
-    emb.set_params(aggregation=["recency", "mean", "max"]).fit(CENTURIES)
-    assert np.isfinite(emb.loss_curve_).all()
+    emb.set_params(aggregation=["recency", "mean", "max"])
+    if time_decay < 1e3:
+        emb.fit(CENTURIES)
+        assert np.isfinite(emb.loss_curve_).all()
+    else:  # a day apart weighs exp(-1000) = 0: said, and no loss to report
+        with pytest.warns(UserWarning, match="no pair of events has a positive weight"):
+            emb.fit(CENTURIES)
+        assert np.isnan(emb.loss_curve_).all()
     assert np.isfinite(emb.code_vectors_).all() and np.isfinite(emb.context_vectors_).all()
     features = finite_rows(emb.transform(CENTURIES), len(CENTURIES))
     assert np.abs(features).sum() > 0
@@ -293,8 +301,35 @@ def test_non_finite_vectors_raise_and_keep_the_previous_fit(monkeypatch):
 def test_a_loss_that_explodes_across_epochs_raises(monkeypatch):
     losses = iter([1.0, 5.0, 2e3])
     monkeypatch.setattr(trainer_module, "run_epoch", lambda *a, **k: next(losses))
-    with pytest.raises(FloatingPointError, match="mean loss rose from 1 to 2000.*learning_rate"):
+    with pytest.raises(
+        FloatingPointError,
+        match="mean loss rose from 1 after the first epoch to 2000.*learning_rate",
+    ):
         tiny_embedder(epochs=3).fit(BASE)
+
+
+def test_a_first_epoch_far_above_an_untrained_model_raises(monkeypatch):
+    # An untrained model's loss is log(2) * (1 + negative) = 4.16 per unit of weight.
+    monkeypatch.setattr(trainer_module, "run_epoch", lambda *a, **k: 600.0)
+    with pytest.raises(FloatingPointError, match="was 600 after the first epoch.*is 4.16"):
+        tiny_embedder(epochs=3).fit(BASE)
+
+
+def test_fitted_vectors_own_their_memory():
+    emb = tiny_embedder(epochs=1).fit(BASE)
+    for table in (emb.code_vectors_, emb.context_vectors_):
+        assert table.base is None and table.flags.owndata  # no torch tensor behind them
+
+
+def test_softmax_windows_are_no_wider_than_the_timelines():
+    from skmed2vec._pairs import window_contexts
+
+    contexts, _, mask = window_contexts(
+        np.array([1, 2, 3]), np.array([0.0, 1.0, 2.0]), np.array([3]), 10**9
+    )
+    assert contexts.shape == (3, 4) and mask.sum() == 6
+    emb = tiny_embedder(objective="softmax", window=10**6, time_decay=0.1).fit(BASE)
+    assert np.isfinite(emb.code_vectors_).all()
 
 
 # -- determinism ---------------------------------------------------------------------

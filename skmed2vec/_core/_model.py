@@ -23,6 +23,10 @@ class TemporalMed2Vec(nn.Module):
         Vector length.
     generator : torch.Generator, default=None
         Source of the initial values, for reproducible runs.
+    tables : tuple of two Tensors of shape (n_codes, embed_dim), default=None
+        Storage for the code and the context table (e.g. numpy arrays through
+        ``torch.from_numpy``, which then hold the trained vectors without a
+        copy); their values are overwritten by the initial ones.
 
     Examples
     --------
@@ -33,10 +37,11 @@ class TemporalMed2Vec(nn.Module):
     torch.Size([2, 3])
     """
 
-    def __init__(self, n_codes, embed_dim, *, generator=None):
+    def __init__(self, n_codes, embed_dim, *, generator=None, tables=None):
         super().__init__()
-        self.target = nn.Embedding(n_codes, embed_dim, sparse=True)
-        self.context = nn.Embedding(n_codes, embed_dim, sparse=True)
+        target, context = (None, None) if tables is None else tables
+        self.target = nn.Embedding(n_codes, embed_dim, sparse=True, _weight=target)
+        self.context = nn.Embedding(n_codes, embed_dim, sparse=True, _weight=context)
         self.reset_parameters(generator)
 
     @torch.no_grad()

@@ -497,7 +497,10 @@ class PairCounts:
             positive = totals > 0
             keys, totals = keys[positive], totals[positive]
         else:
-            if time_decay is not None and float(time_decay) != self.time_decay:
+            # Within float32 rounding: np.float32(0.01) is the 0.01 the counts used.
+            if time_decay is not None and not np.isclose(
+                float(time_decay), self.time_decay, rtol=1e-6, atol=0.0
+            ):
                 raise ValueError(
                     f"these pair counts were made with time_decay={self.time_decay}; got "
                     f"time_decay={time_decay!r}. Count with time_decay=None to tune it."

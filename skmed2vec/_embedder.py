@@ -255,10 +255,10 @@ class TemporalMed2VecEmbedder(TimelineEstimatorMixin, TransformerMixin, BaseEsti
     def _aggregations(self):
         aggs = [self.aggregation] if isinstance(self.aggregation, str) else list(self.aggregation)
         bad = [a for a in aggs if a not in AGGREGATIONS]
-        if not aggs or bad:
+        if not aggs or bad or len(set(aggs)) < len(aggs):
             raise ValueError(
                 f"aggregation must be one of {AGGREGATIONS} or a non-empty list of "
-                f"them; got {self.aggregation!r}."
+                f"them, each at most once; got {self.aggregation!r}."
             )
         return aggs
 

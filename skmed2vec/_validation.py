@@ -4,6 +4,7 @@ import functools
 import inspect
 from numbers import Integral
 
+import numpy as np
 from sklearn.utils._param_validation import Interval, InvalidParameterError
 from sklearn.utils._param_validation import validate_params as _sklearn_validate_params
 
@@ -20,14 +21,16 @@ N_JOBS = [
 
 
 def check_no_bools(constraints, values, owner):
-    """Refuse ``True``/``False`` for parameters constrained to a numeric interval.
+    """Refuse ``True``/``False`` for parameters constrained to a numeric interval
+    (or a seed).
 
     ``True`` is an ``Integral`` to Python, so ``k=True`` would otherwise pass
     scikit-learn's checks as 1.
     """
     for name, options in constraints.items():
         value = values.get(name)
-        if isinstance(value, bool) and any(isinstance(c, Interval) for c in options):
+        numeric = any(isinstance(c, Interval) or c == "random_state" for c in options)
+        if isinstance(value, (bool, np.bool_)) and numeric:
             raise InvalidParameterError(
                 f"The {name!r} parameter of {owner} must be a number, not a bool; got {value!r}."
             )

@@ -5,7 +5,12 @@ from numbers import Integral
 import numpy as np
 import pandas as pd
 from sklearn.base import BaseEstimator, TransformerMixin, _fit_context
-from sklearn.utils._param_validation import Interval, RealNotInt, StrOptions
+from sklearn.utils._param_validation import (
+    Interval,
+    InvalidParameterError,
+    RealNotInt,
+    StrOptions,
+)
 from sklearn.utils.validation import check_is_fitted
 
 from ._base import UNKNOWN, TimelineEstimatorMixin
@@ -180,6 +185,14 @@ class CodeVocabulary(
         self.fallback_to_parent = fallback_to_parent
         self.n_jobs = n_jobs
         self.verbose = verbose
+
+    def _validate_params(self):
+        super()._validate_params()
+        if self.system is not None and not self.system.strip(" :/"):
+            raise InvalidParameterError(
+                f"The 'system' parameter of CodeVocabulary must name a system, such as "
+                f"'ICD10CM' or 'ICD10CM//', or be None; got {self.system!r}."
+            )
 
     # -- normalisation -------------------------------------------------------
     def _normalize(self, code):

@@ -424,3 +424,28 @@ def test_a_fit_in_a_joblib_worker_process_trains_on_its_share_of_the_cores():
     # joblib gives each of its worker processes its share of the cores.
     share = max(joblib.cpu_count() // 2, 1)
     assert Parallel(n_jobs=2)(delayed(threads_in_worker)() for _ in range(2)) == [share] * 2
+
+
+@pytest.mark.parametrize(
+    "make, match",
+    [
+        (lambda: tiny_embedder(aggregation=("mean", "mean")), "each at most once"),
+        (lambda: tiny_embedder(random_state=True), "'random_state' parameter.*not a bool"),
+        (lambda: CodeVocabulary(system=""), "'system' parameter.*must name a system"),
+        (lambda: CodeVocabulary(system="//"), "'system' parameter.*must name a system"),
+    ],
+)
+def test_parameters_that_would_give_wrong_output_are_refused(make, match):
+    with pytest.raises(ValueError, match=match):
+        make().fit(BASE)
+
+
+def test_fit_counts_takes_a_float32_decay_for_the_one_it_was_counted_with():
+    from skmed2vec import count_pairs
+
+    encoded = CodeVocabulary().fit_transform(BASE)
+    counts = count_pairs(encoded, time_decay=0.01)
+    emb = tiny_embedder(time_decay=np.float32(0.01)).fit_counts(counts)
+    assert np.isfinite(emb.code_vectors_).all()
+    with pytest.raises(ValueError, match="made with time_decay=0.01"):
+        tiny_embedder(time_decay=0.02).fit_counts(counts)

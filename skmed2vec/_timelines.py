@@ -202,11 +202,13 @@ class Timelines:
             if len(key) != 2 or key[1] is not Ellipsis:
                 raise IndexError("Timelines are indexed by patient only.")
             key = key[0]
+        if isinstance(key, (bool, np.bool_)):
+            raise IndexError("Timelines are indexed by integers, slices or boolean masks.")
         if isinstance(key, numbers.Integral):
             return self.take([key]).to_list()[0]
         if isinstance(key, slice):
             key = np.arange(len(self))[key]
-        key = np.asarray(key)
+        key = _index_array(key)
         if key.dtype == bool:
             if key.shape != (len(self),):
                 raise IndexError(f"boolean mask has shape {key.shape}; expected ({len(self)},).")
@@ -215,7 +217,10 @@ class Timelines:
 
     def take(self, indices):
         """Return the timelines of the patients at ``indices``."""
-        indices = np.asarray(indices, dtype=np.int64).reshape(-1)
+        indices = _index_array(indices).reshape(-1)
+        if indices.dtype == bool:
+            raise IndexError("take needs positions; index with X[mask] for a boolean mask.")
+        indices = indices.astype(np.int64)
         n = len(self)
         if indices.size and (indices.min() < -n or indices.max() >= n):
             raise IndexError(f"patient index out of range for {n} timelines.")
@@ -303,6 +308,30 @@ class Timelines:
 # The builders live in their own module; they are re-exported here, where the
 # rest of the package has always imported them from.
 from ._inputs import as_timelines, events_to_timelines  # noqa: E402
+
+
+def _index_array(key):
+    """Patient positions or a boolean mask as a numpy array of int or bool dtype.
+
+    Object arrays (a pandas Series of Python bools or ints) are read by their
+    values; floats, missing values and anything else raise an IndexError, as
+    numpy does, rather than being truncated or cast.
+    """
+    array = np.asarray(key)
+    if array.dtype == object:
+        values = array.reshape(-1).tolist()
+        if all(isinstance(v, (bool, np.bool_)) for v in values) and values:
+            array = array.astype(bool)
+        elif all(isinstance(v, numbers.Integral) and not isinstance(v, bool) for v in values):
+            array = array.astype(np.int64)
+    if array.size == 0:
+        return array.astype(np.int64)
+    if array.dtype != bool and not np.issubdtype(array.dtype, np.integer):
+        raise IndexError(
+            f"Timelines are indexed by integers, slices or boolean masks; got values of "
+            f"dtype {array.dtype}."
+        )
+    return array
 
 
 def _sort_keys(codes):

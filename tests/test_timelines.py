@@ -178,3 +178,18 @@ def test_patient_rows_of_timelines_without_events_are_zeros():
     empty = Timelines(np.zeros(0, np.int64), np.zeros(0), np.array([0, 0, 0]), code_names=["<UNK>"])
     rows = patient_features(np.ones((1, 3), np.float32), empty, 0.01, ["recency", "mean", "max"])
     assert rows.shape == (2, 9) and rows.dtype == np.float32 and not rows.any()
+
+
+def test_indexing_reads_masks_and_positions_by_value_and_refuses_the_rest():
+    X = as_timelines([[(0, "A")], [(1, "B")], [(2, "C")], [(3, "D")]])
+
+    def first_codes(sub):
+        return [events[0][1] for events in sub]
+
+    # Python bools in an object array or Series are a mask, not positions 0 and 1.
+    assert first_codes(X[np.array([True, False, False, True], dtype=object)]) == ["A", "D"]
+    assert first_codes(X[pd.Series([True, False, False, True], dtype=object)]) == ["A", "D"]
+    assert first_codes(X[pd.array([1, 3], dtype="Int64")]) == ["B", "D"]
+    for key in ([1.9, 2.5], True, pd.array([True, None, False, True], dtype="boolean")):
+        with pytest.raises(IndexError, match="indexed by integers, slices or boolean masks"):
+            X[key]

@@ -131,3 +131,21 @@ def test_missing_tables_and_columns_are_named(mimic_root):
         read_mimic_iv(mimic_root, tables=["procedures_icd"])
     with pytest.raises(ValueError, match="must name MIMIC-IV hosp tables"):
         read_mimic_iv(mimic_root, tables=["chartevents"])
+
+
+def test_rows_without_a_code_and_admissions_without_rows(tmp_path, caplog):
+    (tmp_path / "hosp").mkdir()
+    rows = {
+        "admissions": [],  # a header and no admission
+        "diagnoses_icd": ["10000032,22595853,1,,10", "10000032,22595853,2,I10,10"],
+        "procedures_icd": ["10000032,22595853,1,2180-05-07,,9"],
+    }
+    for table, lines in rows.items():
+        text = SCHEMA[table] + "\n" + "".join(line + "\n" for line in lines)
+        with gzip.open(tmp_path / "hosp" / f"{table}.csv.gz", "wt") as handle:
+            handle.write(text)
+    with caplog.at_level(logging.WARNING, logger="skmed2vec"):
+        events = read_mimic_iv(tmp_path, tables=["diagnoses_icd", "procedures_icd"])
+    assert len(events) == 0  # no code, or no admission to date the diagnosis by
+    assert "2 diagnoses_icd rows left out" in caplog.text
+    assert "1 procedures_icd rows left out" in caplog.text

@@ -83,7 +83,9 @@ def _icd_codes(table, kind):
             f"icd_version must be 9 or 10; got {version[bad].iloc[0]!r} "
             f"at row {int(np.flatnonzero(bad)[0])}."
         )
-    return f"{kind}//ICD//" + version + "//" + table["icd_code"].str.strip()
+    code = table["icd_code"].str.strip()
+    # No code, no event: left out with the other rows without one.
+    return (f"{kind}//ICD//" + version + "//" + code).where(code.ne(""))
 
 
 def _drop(frame, keep, what):
@@ -106,7 +108,8 @@ def read_mimic_iv(root, *, tables=tuple(MIMIC_TABLES), verbose=0):
       the admission's discharge time (``admissions.dischtime``), since
       diagnoses are coded at discharge;
     - ``PROCEDURE//ICD//{9,10}//<icd_code>`` from ``procedures_icd``, at
-      ``chartdate``;
+      ``chartdate`` (midnight: before an admission later that day, so cut a
+      prediction at admission to the start of its day);
     - ``MEDICATION//NDC//<ndc>`` from ``prescriptions`` at ``starttime``, or
       ``MEDICATION//DRUG//<drug name>`` where the NDC is 0 or missing;
     - ``LAB//<itemid>//<valueuom>`` (``LAB//<itemid>`` without a unit) from
@@ -183,7 +186,8 @@ def read_mimic_iv(root, *, tables=tuple(MIMIC_TABLES), verbose=0):
                 index=admissions["hadm_id"],
             )
             discharge = discharge[~discharge.index.duplicated()]
-            time = pd.Series(frame["hadm_id"].map(discharge).to_numpy(), index=frame.index)
+            # reindex, not map: map casts an empty lookup to float and fails.
+            time = pd.Series(discharge.reindex(frame["hadm_id"]).to_numpy(), index=frame.index)
             code = _icd_codes(frame, "DIAGNOSIS")
         elif table == "procedures_icd":
             time = _times(frame["chartdate"], file, "chartdate")

@@ -320,3 +320,16 @@ def test_synthea_modules(synthea_events):
     # Most codes of the cohort are emitted by some module.
     codes = set(synthea_events["code"])
     assert len(codes & set(modules)) > len(codes) / 2
+
+
+@pytest.mark.parametrize("recent_days", [2, 5])
+def test_short_recent_windows_still_plant_the_recent_signal(recent_days):
+    # Forced recent episodes longer than the window are squeezed into it.
+    cohort = make_cohort(3000, recent_days=recent_days, random_state=0)
+    assert 0.3 <= cohort.y.mean() <= 0.4
+    past = _past(cohort)
+    risk = past["code"].map(cohort.groups).isin(cohort.risk_groups)
+    recent = past["time"] >= past["pred"] - pd.Timedelta(days=recent_days)
+    subjects = past.loc[risk & recent, "subject_id"].unique()
+    has_recent = np.isin(cohort.subject_ids, subjects)
+    assert cohort.y[has_recent].mean() > 0.7

@@ -262,6 +262,18 @@ def make_cohort(
     offset = np.floor(elapsed - elapsed[ep_first_event][ev_episode]).astype(np.int64)
     span = offset[ep_first_event + ep_length - 1]
     ep_start = np.minimum(ep_start, prediction[ep_patient] - span)
+    # A forced episode longer than the recent window is squeezed into it, so that
+    # it still starts within recent_days (only with windows shorter than the
+    # episodes, a few weeks at most; no random draw, so other cohorts are unchanged).
+    window = int(np.floor(recent_days))
+    forced_start = ep_start[first_episode]
+    squeeze = first_episode[prediction[forced] - forced_start > recent_days]
+    if squeeze.size:
+        ep_start[squeeze] = prediction[ep_patient[squeeze]] - window
+        events = np.isin(ev_episode, squeeze)
+        offset[events] = np.floor(
+            offset[events] * window / np.maximum(span[ev_episode[events]], 1)
+        ).astype(np.int64)
     within = np.arange(1, codes_per_group + 1) ** -0.5
     within /= within.sum()
     ep_code = ep_group[ev_episode] * codes_per_group + rng.choice(

@@ -56,6 +56,15 @@ class NeighbourPrecisionResult:
         It measures how much the precision depends on which codes happen to
         be queries; the uncertainty from training (seeds) comes on top.
 
+        Parameters
+        ----------
+        confidence : float, default=0.95
+            Coverage of the interval, in (0, 1).
+        n_bootstrap : int, default=1000
+            Bootstrap resamples.
+        random_state : int, RandomState instance or None, default=0
+            Seed of the resampling; the default makes the interval repeatable.
+
         Returns
         -------
         (low, high) : tuple of float

@@ -75,6 +75,15 @@ class RecallAtKResult:
     def interval(self, confidence=0.95, n_bootstrap=1000, random_state=0):
         """Percentile bootstrap interval of ``recall`` over the tested pairs.
 
+        Parameters
+        ----------
+        confidence : float, default=0.95
+            Coverage of the interval, in (0, 1).
+        n_bootstrap : int, default=1000
+            Bootstrap resamples.
+        random_state : int, RandomState instance or None, default=0
+            Seed of the resampling; the default makes the interval repeatable.
+
         Returns
         -------
         (low, high) : tuple of float

@@ -11,8 +11,10 @@ import pytest
 from sklearn.datasets import make_classification
 from sklearn.linear_model import LogisticRegression
 from sklearn.metrics import average_precision_score, roc_auc_score
+from sklearn.model_selection import GroupKFold
+from sklearn.pipeline import make_pipeline
 
-from skmed2vec import evaluation
+from skmed2vec import BagOfCodes, evaluation, events_to_timelines
 from skmed2vec.evaluation import (
     _bootstrap,
     _vectors,
@@ -518,6 +520,7 @@ def test_bootstrap_metrics_match_scikit_learn_on_the_resamples():
         ({"confidence": 1.0}, "'confidence' parameter"),
         ({"n_bootstrap": 0}, "'n_bootstrap' parameter"),
         ({"cv": 1}, "'cv' parameter"),
+        ({"groups": np.arange(59)}, r"groups must have one value per sample \(60\)"),
     ],
 )
 def test_bad_cross_validated_auc_arguments_raise(kwargs, match):
@@ -525,6 +528,107 @@ def test_bad_cross_validated_auc_arguments_raise(kwargs, match):
     kwargs = {"y": y, **kwargs}
     with pytest.raises(ValueError, match=match):
         cross_validated_auc(LogisticRegression(), X, **kwargs)
+
+
+def subjects_with_three_samples(n=40, seed=0):
+    """Three samples per subject from a label table, one random label per subject.
+
+    Each subject's only code is its own, so a model can recognise a subject it was
+    trained on but nothing predicts the label of an unseen one (AUROC about 0.5).
+    """
+    events = pd.DataFrame(
+        {"subject_id": np.arange(n), "time": "2020-01-01", "code": [f"S{i}" for i in range(n)]}
+    )
+    labels = pd.DataFrame(
+        {
+            "subject_id": np.repeat(np.arange(n), 3),
+            "prediction_time": np.tile(["2020-02-01", "2020-03-01", "2020-04-01"], n),
+        }
+    )
+    X, ids = events_to_timelines(events, prediction_times=labels)
+    y = np.random.default_rng(seed).integers(0, 2, n)[ids]
+    return X, y, make_pipeline(BagOfCodes(), LogisticRegression(C=100))
+
+
+def test_cross_validated_auc_keeps_a_subject_on_one_side_of_the_folds():
+    X, y, model = subjects_with_three_samples()
+    result = cross_validated_auc(model, X, y, n_bootstrap=200)
+    assert abs(result.auroc - 0.5) < 0.15
+    assert result.auroc_ci[0] < 0.5 < result.auroc_ci[1]
+    assert (result.n, result.n_positive) == (120, int(y.sum()))
+    # The subject ids of the Timelines are the default groups.
+    assert cross_validated_auc(model, X, y, groups=X.subject_ids, n_bootstrap=200) == result
+    # A group splitter receives them.
+    grouped = cross_validated_auc(model, X, y, cv=GroupKFold(5), n_bootstrap=200)
+    assert grouped.auroc_ci[0] < 0.5 < grouped.auroc_ci[1]
+    # Splitting the samples instead lets the model recognise the test subjects.
+    leaky = cross_validated_auc(model, X, y, groups=np.arange(y.size), n_bootstrap=200)
+    assert leaky.auroc > 0.95
+
+
+def test_cross_validated_auc_with_one_sample_per_subject_is_per_sample():
+    X, y = make_classification(n_samples=120, n_features=5, random_state=0)
+    expected = cross_validated_auc(LogisticRegression(), X, y, n_bootstrap=200)
+    # The values of stratified per-sample folds and per-sample resamples.
+    assert expected.auroc == pytest.approx(0.986111111111111, rel=1e-12)
+    assert expected.auroc_ci == pytest.approx((0.9707434096883945, 0.996679166901451), rel=1e-12)
+    assert expected.auprc_ci == pytest.approx((0.9688656395402967, 0.9971778802329174), rel=1e-12)
+    groups = np.arange(120)[::-1]
+    assert cross_validated_auc(LogisticRegression(), X, y, groups=groups, n_bootstrap=200) == (
+        expected
+    )
+    positive, scores = y == 1, np.random.default_rng(0).random(120)
+    np.testing.assert_array_equal(
+        _bootstrap.bootstrap_scores(positive, scores, 50, np.random.default_rng(1)),
+        _bootstrap.bootstrap_scores(positive, scores, 50, np.random.default_rng(1), np.arange(120)),
+    )
+
+    # Timelines with one sample per subject: per-sample folds, and no warning that
+    # the stratified folds ignore the subject ids.
+    X, _, model = subjects_with_three_samples()
+    X, y = X[::3], y[:40]
+    with warnings.catch_warnings():
+        warnings.simplefilter("error")
+        result = cross_validated_auc(model, X, y, n_bootstrap=50)
+    assert result == cross_validated_auc(model, X, y, groups=np.arange(40), n_bootstrap=50)
+
+
+def test_cluster_bootstrap_resamples_whole_groups():
+    rng = np.random.default_rng(6)
+    groups = np.repeat(np.arange(15), 4)
+    positive = np.repeat(rng.random(15) < 0.4, 4)
+    scores = np.round(rng.random(60) + 0.3 * positive, 1)
+    auroc, auprc = _bootstrap.bootstrap_scores(
+        positive, scores, 25, np.random.default_rng(9), groups
+    )
+    members = [np.flatnonzero(groups == g) for g in range(15)]
+    drawn = np.random.default_rng(9).integers(0, 15, size=(25, 15))
+    resamples = [np.concatenate([members[g] for g in row]) for row in drawn]
+    expected = [
+        (roc_auc_score(positive[i], scores[i]), average_precision_score(positive[i], scores[i]))
+        for i in resamples
+        if 0 < positive[i].sum() < i.size
+    ]
+    np.testing.assert_allclose(np.c_[auroc, auprc], expected)
+
+
+def test_cluster_bootstrap_interval_is_wider_with_repeated_subjects():
+    # Four identical samples per subject: per-sample resampling counts each subject
+    # as four independent patients and narrows the interval about twofold.
+    rng = np.random.default_rng(0)
+    positive = np.repeat(rng.random(50) < 0.5, 4)
+    scores = np.repeat(rng.random(50), 4) + 0.5 * positive
+    groups = np.repeat(np.arange(50), 4)
+    widths = [
+        np.ptp(
+            _bootstrap.percentile_interval(
+                _bootstrap.bootstrap_scores(positive, scores, 500, np.random.default_rng(1), g)[0],
+                0.95,
+            )
+        )
+        for g in (None, groups)
+    ]
+    assert widths[1] > 1.5 * widths[0]
 
 
 # --------------------------------------------------------------------------- module

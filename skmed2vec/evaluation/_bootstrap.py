@@ -21,24 +21,33 @@ INTERVAL_PARAMS = {
 logger = logging.getLogger(__name__)
 
 
-def bootstrap_scores(positive, scores, n_bootstrap, rng):
+def bootstrap_scores(positive, scores, n_bootstrap, rng, groups=None):
     """AUROC and average precision of ``n_bootstrap`` resamples of the samples.
 
     Each resample draws ``n`` sample indices with replacement; its metrics are
     computed from how often each sample was drawn, one tie group of scores at a
     time, which matches scikit-learn's metrics on the resampled arrays. Resamples
     with a single class are dropped.
+
+    With ``groups`` (integer codes ``0 .. n_groups - 1``, one per sample), the
+    resamples are of groups instead (a cluster bootstrap): each draws
+    ``n_groups`` groups with replacement and takes every sample of each drawn
+    group, as often as the group was drawn.
     """
     n = scores.size
     order = np.argsort(-scores, kind="stable")
     positive = positive[order]
     tie_starts = np.flatnonzero(np.r_[True, np.diff(scores[order]) != 0])
+    if groups is not None:
+        groups = np.asarray(groups)[order]
+    m = n if groups is None else int(groups.max()) + 1
     aurocs, auprcs = [], []
     chunk = max(1, BLOCK_ELEMENTS // (8 * n))
     for start in range(0, n_bootstrap, chunk):
         size = min(chunk, n_bootstrap - start)
-        drawn = rng.integers(0, n, size=(size, n)) + n * np.arange(size)[:, None]
-        weight = np.bincount(drawn.ravel(), minlength=size * n).reshape(size, n)[:, order]
+        drawn = rng.integers(0, m, size=(size, m)) + m * np.arange(size)[:, None]
+        counts = np.bincount(drawn.ravel(), minlength=size * m).reshape(size, m)
+        weight = counts[:, order] if groups is None else counts[:, groups]
         # Per tie group, in decreasing score order: weight of positives and negatives.
         tp = np.add.reduceat(weight * positive, tie_starts, axis=1)
         fp = np.add.reduceat(weight * ~positive, tie_starts, axis=1)

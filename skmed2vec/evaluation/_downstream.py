@@ -5,8 +5,9 @@ from dataclasses import dataclass
 from numbers import Integral
 
 import numpy as np
+import pandas as pd
 from sklearn.metrics import average_precision_score, roc_auc_score
-from sklearn.model_selection import StratifiedKFold, cross_val_predict
+from sklearn.model_selection import StratifiedGroupKFold, StratifiedKFold, cross_val_predict
 from sklearn.utils._param_validation import Interval, RealNotInt
 
 from .._validation import validate_params
@@ -54,13 +55,14 @@ class CrossValidatedAUCResult:
         "X": "no_validation",
         "y": ["array-like"],
         "cv": ["cv_object"],
+        "groups": ["array-like", None],
         "n_bootstrap": [Interval(Integral, 1, None, closed="left")],
         "confidence": [Interval(RealNotInt, 0, 1, closed="neither")],
         "random_state": ["random_state"],
     }
 )
 def cross_validated_auc(
-    estimator, X, y, *, cv=5, n_bootstrap=1000, confidence=0.95, random_state=0
+    estimator, X, y, *, cv=5, groups=None, n_bootstrap=1000, confidence=0.95, random_state=0
 ):
     """Out-of-fold AUROC and AUPRC of a binary classifier, with bootstrap intervals.
 
@@ -68,8 +70,15 @@ def cross_validated_auc(
     :func:`sklearn.model_selection.cross_val_predict` with
     ``method="predict_proba"``; the positive class is the larger of the two labels
     of ``y`` (the second column of ``predict_proba``). Confidence intervals are
-    percentile intervals over ``n_bootstrap`` resamples of the samples (patients),
-    skipping resamples with a single class.
+    percentile intervals over ``n_bootstrap`` resamples of the patients, skipping
+    resamples with a single class.
+
+    When a patient has several samples (e.g. one per prediction time of a label
+    table), given by ``groups`` or by the ``subject_ids`` of a
+    :class:`~skmed2vec.Timelines`, the folds keep each patient's samples on one
+    side of every split, and each bootstrap resample draws patients with
+    replacement and takes all their samples' out-of-fold probabilities (a cluster
+    bootstrap). With one sample per patient, folds and resamples are of samples.
 
     Parameters
     ----------
@@ -83,6 +92,18 @@ def cross_validated_auc(
         Binary labels.
     cv : int or cross-validation splitter, default=5
         Number of stratified, shuffled folds, or a splitter / iterable of splits.
+        With an integer and a patient having several samples, the folds are those
+        of :class:`~sklearn.model_selection.StratifiedGroupKFold` (shuffled), so
+        no patient is on both sides of a split; otherwise those of
+        :class:`~sklearn.model_selection.StratifiedKFold`. A splitter receives
+        ``groups`` (e.g. ``GroupKFold(5)``).
+    groups : array-like of shape (n_samples,), default=None
+        The patient (or other group) of each sample. None takes
+        ``X.subject_ids`` when ``X`` is a :class:`~skmed2vec.Timelines` in which
+        a subject has several samples (as from ``events_to_timelines(events,
+        prediction_times=label_table)``), and otherwise makes every sample its
+        own patient (a group splitter such as ``GroupKFold`` then needs
+        ``groups``).
     n_bootstrap : int, default=1000
         Number of bootstrap resamples.
     confidence : float, default=0.95
@@ -114,13 +135,17 @@ def cross_validated_auc(
             f"y must be 1-D with exactly two classes, got shape {y.shape} and classes "
             f"{classes[:5].tolist()}"
         )
+    groups, codes = _groups_of(X, y, groups)
     if isinstance(cv, Integral) and not isinstance(cv, bool):
-        cv = StratifiedKFold(n_splits=int(cv), shuffle=True, random_state=random_state)
-    proba = cross_val_predict(estimator, X, y, cv=cv, method="predict_proba")[:, 1]
+        if codes is None:  # one sample per group: the folds of the samples
+            cv, groups = StratifiedKFold(int(cv), shuffle=True, random_state=random_state), None
+        else:
+            cv = StratifiedGroupKFold(int(cv), shuffle=True, random_state=random_state)
+    proba = cross_val_predict(estimator, X, y, groups=groups, cv=cv, method="predict_proba")[:, 1]
     positive = y == classes[1]
 
     rng = np.random.default_rng(random_state)
-    boot_auroc, boot_auprc = bootstrap_scores(positive, proba, n_bootstrap, rng)
+    boot_auroc, boot_auprc = bootstrap_scores(positive, proba, n_bootstrap, rng, codes)
     if boot_auroc.size < n_bootstrap:
         logger.info(
             "cross_validated_auc: %d of %d resamples had one class and were skipped",
@@ -136,3 +161,29 @@ def cross_validated_auc(
         n_positive=int(positive.sum()),
         confidence=confidence,
     )
+
+
+def _groups_of(X, y, groups):
+    """Groups to split by, and their integer codes if a group has several samples.
+
+    ``groups`` None takes the ``subject_ids`` of a :class:`~skmed2vec.Timelines`
+    (recognised by its ``subject_codes`` method; the evaluation package does not
+    import the main one), but only when a subject repeats: unique subject ids are
+    not passed to a splitter, which would warn that it ignores them. The codes are
+    None when every group has one sample, so that folds and bootstrap resamples
+    are then those of the samples.
+    """
+    explicit = groups is not None
+    if not explicit and callable(getattr(X, "subject_codes", None)):
+        groups = getattr(X, "subject_ids", None)
+    if groups is None:
+        return None, None
+    groups = np.asarray(groups)
+    if groups.shape != y.shape:
+        raise ValueError(
+            f"groups must have one value per sample ({y.size}); got shape {groups.shape}"
+        )
+    codes, uniques = pd.factorize(groups, use_na_sentinel=False)
+    if uniques.size == y.size:
+        return (groups if explicit else None), None
+    return groups, codes

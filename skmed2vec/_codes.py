@@ -247,10 +247,11 @@ def group_code(rule, code):
 def parents(code):
     """Ever shorter ancestors of an ICD diagnosis code, nearest first; [] for other codes.
 
-    The code part, read without surrounding whitespace and in upper case,
+    The code part, read without surrounding whitespace or trailing markers,
     loses one character at a time (dots ignored) down to its category (three
-    characters; four for ICD-9 ``E`` codes); the system prefix and the dotted
-    or undotted form are kept. A code is an ICD diagnosis by its system and
+    characters; four for ICD-9 ``E`` codes); the system prefix, the dotted or
+    undotted form and the code's case are kept (a vocabulary holds codes as
+    written). A code is an ICD diagnosis by its system and
     shape, or by its shape alone when bare (ICD-10 first, as with
     ``"icd_category"``). Codes that are not ICD diagnoses (SNOMED, LOINC...)
     have no parents by rule: their parents come from a mapping
@@ -261,7 +262,7 @@ def parents(code):
     >>> parents("ICD10:E11.65")
     ['ICD10:E11.6', 'ICD10:E11']
     >>> parents("ICD10CM: e1165")
-    ['ICD10CM:E116', 'ICD10CM:E11']
+    ['ICD10CM:e116', 'ICD10CM:e11']
     >>> parents("SNOMED/157141000119108")
     []
     """
@@ -269,7 +270,9 @@ def parents(code):
     version, clean = _icd_part(system, part)
     if version is None:
         return []
-    plain = clean.replace(".", "")
+    # The parents keep the code's own case: a vocabulary holds codes as written.
+    written = part.strip().rstrip(_MARKERS).rstrip()
+    plain = written.replace(".", "")
     dotted = "." in clean
     shortest = _category_length(version, plain)
     return [

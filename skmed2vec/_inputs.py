@@ -252,11 +252,16 @@ def _positional_prediction_times(prediction_times, n, kind, index=None):
         positions = prediction_times.index.get_indexer(index)
         if (positions < 0).any() or len(prediction_times) != len(index):
             absent = index[positions < 0].tolist()
+            extra = prediction_times.index.difference(index).tolist()
+            differ = (
+                f"{absent[:3]!r} of X have no prediction time"
+                if absent
+                else f"prediction_times has labels that X does not, e.g. {extra[:3]!r}"
+            )
             raise ValueError(
                 "prediction_times and X are both Series, so they are matched by index "
-                f"label, but their labels differ (e.g. {absent[:3]!r} of X has no prediction "
-                "time); give both the same labels, or pass prediction_times.to_numpy() "
-                "to match by position."
+                f"label, but their labels differ ({differ}); give both the same labels, "
+                "or pass prediction_times.to_numpy() to match by position."
             )
         prediction_times = prediction_times.iloc[positions]
     values = _time_objects(prediction_times)

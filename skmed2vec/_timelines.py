@@ -324,8 +324,8 @@ def _index_array(key):
             array = array.astype(bool)
         elif all(isinstance(v, numbers.Integral) and not isinstance(v, bool) for v in values):
             array = array.astype(np.int64)
-    if array.size == 0:
-        return array.astype(np.int64)
+    if array.size == 0:  # an empty mask stays a mask, to be checked for its length
+        return array if array.dtype == bool else array.astype(np.int64)
     if array.dtype != bool and not np.issubdtype(array.dtype, np.integer):
         raise IndexError(
             f"Timelines are indexed by integers, slices or boolean masks; got values of "

@@ -1,5 +1,6 @@
 """The ``skmed2vec`` command, run as a subprocess on a MEDS folder built from Synthea."""
 
+import gzip
 import os
 import subprocess
 import sys
@@ -523,9 +524,15 @@ def test_unreadable_event_files_name_the_file(tmp_path, capsys):
     assert main(["fit", "--events", str(latin1), "--encoding", "latin-1", *FAST, "-o", model]) == 0
     assert model_codes(model) == ["I10", "Sjögren"]
     capsys.readouterr()
+    # A bare .gz is compressed comma-separated text; .json is no table format.
     gz = tmp_path / "events.gz"
-    gz.write_bytes(b"")
-    assert main(["fit", "--events", str(gz), "-o", model]) == 1
+    with gzip.open(gz, "wt") as handle:
+        handle.write("subject_id,time,code\n1,2020-01-01,0389\n1,2020-01-02,NA\n")
+    assert main(["fit", "--events", str(gz), *FAST, "-o", model]) == 0
+    assert model_codes(model) == ["0389", "NA"]  # "NA" is a code here, not a missing value
+    other = tmp_path / "events.json"
+    other.write_text("{}")
+    assert main(["fit", "--events", str(other), "-o", model]) == 1
     assert "expected a .parquet file or a .csv" in capsys.readouterr().err
 
 

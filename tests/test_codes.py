@@ -2,6 +2,7 @@
 
 import pytest
 
+from skmed2vec import CodeVocabulary
 from skmed2vec._codes import (
     group_code,
     icd9_category,
@@ -154,7 +155,10 @@ def test_icd_rules_ignore_case_and_give_upper_case_groups():
     assert group_code("icd10_category", "icd10cm//e1165") == "icd10cm//E11"
     assert group_code("icd9_category", "v45.81") == "V45"
     assert group_code("icd9_category", "ICD9CM:e880.1") == "ICD9CM:E880"
-    assert parents("icd10cm//e1165") == ["icd10cm//E116", "icd10cm//E11"]
+    # Parents keep the case: they are looked up in a vocabulary that holds codes as written.
+    assert parents("icd10cm//e1165") == ["icd10cm//e116", "icd10cm//e11"]
+    vocabulary = CodeVocabulary(fallback_to_parent=True).fit([[(0, "ICD10CM:e11")]])
+    assert vocabulary.transform([[(0, "ICD10CM:e11.65")]]).codes.tolist() == [1]
 
 
 def test_bare_codes_with_an_icd_shape_are_taken_for_icd_codes_prefixed_ones_are_not():

@@ -508,3 +508,11 @@ def test_events_at_the_prediction_time_follow_the_rule(rule):
     row = emb.transform(X)[0]
     vectors = emb.code_vectors_[[emb.vocabulary_[c] for c in expected]]
     np.testing.assert_allclose(row, vectors.mean(axis=0), rtol=1e-6)
+
+
+def test_series_prediction_times_with_labels_x_lacks_are_named():
+    X = pd.Series({"p": [(0, "A")], "q": [(1, "B")]})
+    with pytest.raises(
+        ValueError, match=r"prediction_times has labels that X does not, e.g. \['r'\]"
+    ):
+        as_timelines(X, prediction_times=pd.Series({"p": 1.0, "q": 2.0, "r": 3.0}))

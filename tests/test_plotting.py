@@ -143,3 +143,14 @@ def test_matplotlib_is_imported_only_when_drawing():
         env={**os.environ, "PYTHONPATH": str(root)},
     )
     assert out.stdout.strip() == "False", out.stderr
+
+
+def test_a_failed_candidate_never_hides_the_best_one():
+    params = [{"emb__time_decay": d, "clf__C": c} for d in (0.0, 0.01) for c in (1.0, 0.001)]
+    results = {
+        "params": params,
+        "mean_test_score": [0.70, 0.72, 0.80, np.nan],  # the last candidate failed
+        "std_test_score": [0.01] * 4,
+    }
+    display = TuningCurveDisplay.from_cv_results(results, series="embed_dim", best_index=2)
+    np.testing.assert_allclose(display.lines_[None].get_ydata(), [0.72, 0.80])

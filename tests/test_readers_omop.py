@@ -301,3 +301,27 @@ def test_eunomia_gives_identical_events_from_file_url_engine_and_parquet(tmp_pat
     finally:
         engine.dispose()
     pd.testing.assert_frame_equal(read_omop(tmp_path), from_file)
+
+
+def test_ids_that_are_not_whole_numbers_are_refused_not_rounded(tmp_path):
+    # DuckDB itself casts 1.5 to the integer 2, which would merge two persons.
+    _concept_csv(tmp_path)
+    path = tmp_path / "condition_occurrence.csv"
+    header = "person_id,condition_concept_id,condition_start_date\n"
+    path.write_text(header + "1.0,192671,2019-05-01\n2,192671,2019-05-02\n")
+    events = read_omop(tmp_path, tables=["condition_occurrence"])
+    assert events["subject_id"].tolist() == [1, 2]  # ids written as floats are fine
+    path.write_text(header + "1.5,192671,2019-05-01\n2,192671,2019-05-02\n")
+    with pytest.raises(ValueError, match="'person_id' has 1 value that is not an integer"):
+        read_omop(tmp_path, tables=["condition_occurrence"])
+    path.unlink()
+    frame = pd.DataFrame(
+        {
+            "person_id": [1.5, 2.0],
+            "condition_concept_id": [192671.0, 192671.0],
+            "condition_start_date": pd.to_datetime(["2019-05-01", "2019-05-02"]),
+        }
+    )
+    frame.to_parquet(tmp_path / "condition_occurrence.parquet")
+    with pytest.raises(ValueError, match="'person_id' has 1 value that is not an integer"):
+        read_omop(tmp_path, tables=["condition_occurrence"])

@@ -193,3 +193,10 @@ def test_indexing_reads_masks_and_positions_by_value_and_refuses_the_rest():
     for key in ([1.9, 2.5], True, pd.array([True, None, False, True], dtype="boolean")):
         with pytest.raises(IndexError, match="indexed by integers, slices or boolean masks"):
             X[key]
+
+
+def test_an_empty_mask_of_the_wrong_length_is_refused():
+    X = as_timelines([[(0, "A")], [(1, "B")]])
+    with pytest.raises(IndexError, match="boolean mask has shape"):
+        X[np.zeros(0, dtype=bool)]
+    assert len(X[[]]) == 0

@@ -117,6 +117,8 @@ def _text_format(path):
     suffixes = [s.lower() for s in path.suffixes]
     if suffixes and suffixes[-1] in _COMPRESSIONS:
         suffixes = suffixes[:-1]
+        if not suffixes:  # "events.gz": compressed comma-separated text, as before
+            return ","
     return _SEPARATORS.get(suffixes[-1]) if suffixes else None
 
 
@@ -140,12 +142,17 @@ def _read_text(file, option, separator, text_columns, encoding):
     """
     name = encoding or "UTF-8"
     try:
-        return pd.read_csv(
-            file,
-            sep=separator,
-            dtype={column: str for column in text_columns},
-            encoding=encoding or "utf-8",
-        )
+        options = {"sep": separator, "encoding": encoding or "utf-8"}
+        frame = pd.read_csv(file, dtype={column: str for column in text_columns}, **options)
+        # Codes are text as written: "NA" or "None" are codes there, not pandas'
+        # missing values; only empty cells are. Read those columns again if needed.
+        text = [column for column in dict.fromkeys(text_columns) if column in frame]
+        if frame[text].isna().any().any():
+            raw = pd.read_csv(
+                file, usecols=text, dtype=str, keep_default_na=False, na_values=[""], **options
+            )
+            frame[text] = raw[text]
+        return frame
     except pd.errors.EmptyDataError:
         raise CommandError(f"{option} {file}: the file is empty (no header line)") from None
     except UnicodeDecodeError as exc:

@@ -113,6 +113,21 @@ def _cast(name, stored, cdm_type, cast="CAST"):
         value = _blank_is_null(value)
     if cdm_type in ("DATE", "TIMESTAMP"):
         return f"CAST({cast}({value} AS TIMESTAMPTZ) AS {cdm_type})"
+    if cdm_type == "BIGINT":
+        # DuckDB rounds 1.5 to 2 when casting to an integer: only whole numbers
+        # ("7", "7.0", 7.0) pass; anything else fails the cast (or is NULL).
+        if stored == "VARCHAR":
+            whole = f"regexp_full_match({value}, '[+-]?[0-9]+(\\.0*)?')"
+            number = f"regexp_replace({value}, '\\.0*$', '')"
+        elif stored in ("FLOAT", "DOUBLE") or stored.startswith("DECIMAL"):
+            whole, number = f"{value} = floor({value})", value
+        else:
+            return f"{cast}({value} AS BIGINT)"
+        other = "NULL" if cast == "TRY_CAST" else "error('not an integer')"
+        return (
+            f"{cast}(CASE WHEN {value} IS NULL THEN NULL WHEN {whole} THEN {number} "
+            f"ELSE {other} END AS BIGINT)"
+        )
     return f"{cast}({value} AS {cdm_type})"
 
 

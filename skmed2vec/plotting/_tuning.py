@@ -104,7 +104,7 @@ class TuningCurveDisplay:
                 if series_key is None or p[series_key] == value:
                     j = int(np.searchsorted(x_values, float(p[x_key])))
                     # Other parameters of the grid: the best candidate at this point.
-                    if not mean[i] <= m[j]:
+                    if np.isnan(m[j]) or mean[i] > m[j]:  # a failed (NaN) one never wins
                         m[j], s[j] = mean[i], std[i]
             curves[value] = (m, s)
         best = None

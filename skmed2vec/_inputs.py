@@ -81,6 +81,19 @@ def _clean_codes(values, where=None):
 
 
 # -- sequences of (time, code) pairs ------------------------------------------------
+def _timelines_column(X):
+    """The column of a one-column DataFrame of timelines, as a Series; else ``X``.
+
+    A ColumnTransformer hands a step a DataFrame when its columns are given as
+    a list (``["timelines"]``, or ``make_column_selector``).
+    """
+    if isinstance(X, pd.DataFrame) and X.shape[1] == 1 and len(X):
+        first = X.iloc[0, 0]
+        if hasattr(first, "__len__") and not isinstance(first, (str, bytes)):
+            return X.iloc[:, 0]
+    return X
+
+
 def _check_sequence(X):
     if isinstance(X, (str, bytes)):
         raise TypeError(
@@ -97,7 +110,8 @@ def _check_sequence(X):
     if isinstance(X, pd.DataFrame):
         raise TypeError(
             "X is a DataFrame; turn a long event table into timelines with "
-            "skmed2vec.events_to_timelines(events)."
+            "skmed2vec.events_to_timelines(events); a table with one column of "
+            "timelines is read as that column."
         )
     if not hasattr(X, "__len__") or not hasattr(X, "__iter__"):
         raise TypeError(f"X must be a sequence of patient timelines; got {type(X).__name__}.")
@@ -165,6 +179,7 @@ def as_timelines(X, *, prediction_times=None, at_prediction_time="exclude"):
     """
     if isinstance(X, Timelines):
         return X
+    X = _timelines_column(X)
     _check_sequence(X)
     index = None
     if isinstance(X, pd.Series):

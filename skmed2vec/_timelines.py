@@ -204,8 +204,8 @@ class Timelines:
             key = key[0]
         if isinstance(key, (bool, np.bool_)):
             raise IndexError("Timelines are indexed by integers, slices or boolean masks.")
-        if isinstance(key, numbers.Integral):
-            return self.take([key]).to_list()[0]
+        if isinstance(key, numbers.Integral):  # one sample, up to its prediction time
+            return self.take([key]).up_to_prediction().to_list()[0]
         if isinstance(key, slice):
             key = np.arange(len(self))[key]
         key = _index_array(key)
@@ -289,7 +289,12 @@ class Timelines:
         return self.code_names[self.codes] if self.is_encoded else self.codes
 
     def to_list(self):
-        """Timelines as lists of ``(time, code)`` pairs (times as stored)."""
+        """Timelines as lists of ``(time, code)`` pairs (times as stored).
+
+        Every stored event, those after the prediction times included; the
+        lists do not carry the prediction times. Iterating, ``X[i]`` and
+        ``up_to_prediction().to_list()`` give the events the estimators use.
+        """
         codes = self.decoded_codes().tolist()
         times = self.times.tolist()
         return [
@@ -298,7 +303,10 @@ class Timelines:
         ]
 
     def __iter__(self):
-        return iter(self.to_list())
+        # Each sample as the estimators see it: a list of pairs cannot carry its
+        # prediction time, so the events after it are left out (a DataFrame
+        # column built from X would otherwise hand the future to a model).
+        return iter(self.up_to_prediction().to_list())
 
     def __repr__(self):
         kind = "encoded" if self.is_encoded else "raw"

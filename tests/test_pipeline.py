@@ -3,6 +3,7 @@ import sys
 
 import joblib
 import numpy as np
+import pandas as pd
 import pytest
 from helpers import quick_embedder
 from sklearn.base import clone
@@ -110,3 +111,23 @@ def test_invalid_parameters_raise_at_fit(cohort, params, message):
     assert all(getattr(emb, k) == v for k, v in params.items())
     with pytest.raises(ValueError, match=message):
         emb.fit(cohort.X)
+
+
+def test_column_transformer_with_timelines_beside_tabular_columns(cohort):
+    from sklearn.compose import ColumnTransformer
+    from sklearn.preprocessing import StandardScaler
+
+    X = cohort.X[:60]
+    frame = pd.DataFrame({"timelines": list(X), "age": np.arange(60.0)})
+    embedder = TemporalMed2VecEmbedder(embed_dim=4, epochs=1, random_state=0)
+    outputs = []
+    for columns in ("timelines", ["timelines"]):  # a Series, or a one-column DataFrame
+        union = ColumnTransformer(
+            [
+                ("codes", make_pipeline(CodeVocabulary(), embedder), columns),
+                ("age", StandardScaler(), ["age"]),
+            ]
+        )
+        outputs.append(union.fit_transform(frame))
+    assert outputs[0].shape == (60, 9)
+    np.testing.assert_array_equal(outputs[0], outputs[1])

@@ -200,3 +200,13 @@ def test_an_empty_mask_of_the_wrong_length_is_refused():
     with pytest.raises(IndexError, match="boolean mask has shape"):
         X[np.zeros(0, dtype=bool)]
     assert len(X[[]]) == 0
+
+
+def test_samples_taken_one_by_one_hold_no_event_after_their_prediction_time():
+    # A DataFrame column (or a list) built from X cannot carry the prediction times.
+    X = as_timelines([[(0, "A"), (5, "LATER")], [(1, "B")]], prediction_times=[2, None])
+    assert list(X) == [[(0.0, "A")], [(1.0, "B")]]
+    assert X[0] == [(0.0, "A")]
+    column = pd.DataFrame({"timelines": X})["timelines"]
+    assert [code for _, code in column[0]] == ["A"]
+    assert X.to_list()[0] == [(0.0, "A"), (5.0, "LATER")]  # everything stored, on request

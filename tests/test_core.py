@@ -318,3 +318,26 @@ def test_rowwise_adagrad_zero_grad_drops_or_zeroes_gradients():
     assert all(p.grad is None for p in model.parameters())
     optimizer.step()  # nothing to update: a no-op, not an error
     assert optimizer.state == {}
+
+
+def test_padding_adds_nothing_even_when_it_holds_inf_or_nan():
+    scores = torch.tensor([[2.0, 0.0, -1.0, -3.0]])
+    weights, mask = torch.tensor([[1.0, 0.0]]), torch.tensor([[True, False]])
+    reference = negative_sampling_loss(scores[:, [0, 2, 3]], weights[:, :1])
+    for pad_weight, pad_score in ((float("nan"), 0.0), (1.0, float("-inf"))):
+        padded_scores = scores.clone()
+        padded_scores[0, 1] = pad_score
+        padded = negative_sampling_loss(padded_scores, torch.tensor([[1.0, pad_weight]]), mask=mask)
+        torch.testing.assert_close(padded, reference)
+    softmax = temporal_softmax_loss(
+        torch.tensor([[0.0, float("nan")]]), torch.tensor([[1.0, float("inf")]]), mask
+    )
+    assert softmax.item() == 0.0
+    half = temporal_softmax_loss(torch.zeros(1, 2, dtype=torch.float16), torch.ones(1, 2), mask)
+    assert torch.isfinite(half)
+
+
+@pytest.mark.parametrize("lr, eps", [(float("nan"), 1e-10), (float("inf"), 1e-10), (0.1, 0.0)])
+def test_adagrad_refuses_rates_and_eps_that_would_give_nan(lr, eps):
+    with pytest.raises(ValueError, match="must be positive and finite"):
+        RowwiseAdagrad([torch.zeros(2, 2)], lr=lr, eps=eps)

@@ -154,3 +154,13 @@ def test_a_failed_candidate_never_hides_the_best_one():
     }
     display = TuningCurveDisplay.from_cv_results(results, series="embed_dim", best_index=2)
     np.testing.assert_allclose(display.lines_[None].get_ydata(), [0.72, 0.80])
+
+
+def test_code_map_never_draws_a_group_in_the_grey_of_ungrouped_codes(fitted, cohort):
+    # The cohort has 8 groups: tab10's 8th colour is a grey.
+    display = CodeMapDisplay.from_estimator(fitted, groups=cohort.groups)
+    assert len(display.scatters_) > 8
+    for name, scatter in display.scatters_.items():
+        red, green, blue = scatter.get_facecolor()[0][:3]
+        is_grey = abs(red - green) < 1e-3 and abs(green - blue) < 1e-3
+        assert is_grey == (name == "other"), name

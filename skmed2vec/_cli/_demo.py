@@ -83,8 +83,8 @@ def add_parser(commands):
         "demo",
         help="tune the pipeline on a synthetic cohort",
         description="Generate a synthetic cohort, tune time_decay and embed_dim with "
-        "GridSearchCV, and print the cross-validated AUROC next to a bag-of-codes "
-        "baseline, and nearest neighbours.",
+        "GridSearchCV, and print the cross-validated AUROC next to two bag-of-codes "
+        "baselines, and nearest neighbours.",
     )
     parser.add_argument("--patients", type=int, default=3000, help="cohort size (default 3000)")
     parser.add_argument("--n-jobs", type=int, default=2, help="GridSearchCV processes (default 2)")

@@ -51,9 +51,11 @@ def negative_sampling_loss(scores, weights, mask=None, negative_weight=1.0):
     0.4888
     """
     n_pos = weights.shape[1]
-    if mask is not None:
-        weights = weights * mask
     positive = -F.logsigmoid(scores[:, :n_pos])
+    if mask is not None:
+        # Selected out, not multiplied by 0: padding holding inf or NaN adds nothing.
+        weights = weights.masked_fill(~mask, 0.0)
+        positive = positive.masked_fill(~mask, 0.0)
     negative = -F.logsigmoid(-scores[:, n_pos:]).sum(dim=1) * negative_weight
     total = (weights * positive).sum() + (weights.sum(dim=1) * negative).sum()
     return total / _normalizer(mask, weights)
@@ -173,8 +175,10 @@ def temporal_softmax_loss(scores, weights, mask=None):
     0.6931
     """
     if mask is not None:
-        # A large finite fill, not -inf: an all-padding row stays finite.
-        scores = scores.masked_fill(~mask, -1e9)
-        weights = weights * mask
+        # A large finite fill, not -inf: an all-padding row stays finite (and
+        # one float16 holds). Padding's weights are selected out, so inf or NaN
+        # there adds nothing.
+        scores = scores.masked_fill(~mask, max(-1e9, torch.finfo(scores.dtype).min / 2))
+        weights = weights.masked_fill(~mask, 0.0)
     log_prob = torch.log_softmax(scores, dim=1)
     return -(weights * log_prob).sum() / _normalizer(mask, weights)

@@ -47,8 +47,11 @@ class RowwiseAdagrad:
     """
 
     def __init__(self, params, lr=0.05, eps=1e-10):
-        if lr <= 0:
-            raise ValueError(f"lr must be positive; got {lr}.")
+        if not 0 < lr < float("inf"):
+            raise ValueError(f"lr must be positive and finite; got {lr}.")
+        if not 0 < eps < float("inf"):
+            # With eps=0 a row whose gradient is 0 would take 0 * rsqrt(0) = NaN.
+            raise ValueError(f"eps must be positive and finite; got {eps}.")
         self.params = list(params)
         self.lr = lr
         self.eps = eps

@@ -172,13 +172,16 @@ class CodeMapDisplay:
         named = sorted(set(groups.tolist()) - {""})
         import matplotlib as mpl
 
-        cmap = mpl.colormaps["tab20" if len(named) > 10 else "tab10"]
+        cmap = mpl.colormaps["tab20" if len(named) > 9 else "tab10"]
+        # The palettes' greys (tab10's 8th, tab20's 15th and 16th) are left out:
+        # grey marks the codes outside every group.
+        palette = [c for c in cmap.colors if len(set(np.round(c[:3], 3))) > 1]
         self.scatters_ = {}
         for i, name in enumerate(named + ([""] if (groups == "").any() else [])):
             rows = groups == name
             style = {"s": 18, "alpha": 0.85, **kwargs}
             if name:
-                color = cmap(i % cmap.N)
+                color = palette[i % len(palette)]
             else:
                 color = "0.75" if named else "C0"
             self.scatters_[name or "other"] = ax.scatter(

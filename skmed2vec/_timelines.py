@@ -23,7 +23,10 @@ class Timelines:
     integer array, a boolean mask or a slice returns a new :class:`Timelines`
     with those samples, which is how scikit-learn's cross-validation splits
     it; pass ``groups=X.subject_ids`` to a group splitter to keep a subject's
-    samples together.
+    samples together. An integer, or iteration, gives one sample as a list of
+    ``(time, code)`` pairs up to its prediction time (a list cannot carry the
+    time, so the later events are left out); :meth:`to_list` gives every
+    stored event.
 
     Build one with :func:`as_timelines` (from sequences of ``(time, code)``
     pairs) or :func:`events_to_timelines` (from a long event table), rather

@@ -1,5 +1,7 @@
 """The distinct training rows of a fit, in memory or memory-mapped from a temporary file."""
 
+import errno
+import os
 import tempfile
 from pathlib import Path
 
@@ -89,20 +91,40 @@ class TrainingRows:
         self._folder = None
         self.on_disk = n_rows * _ROW_BYTES > budget
         if self.on_disk:
-            self._folder = tempfile.TemporaryDirectory(
-                prefix="skmed2vec-rows-", ignore_cleanup_errors=True
-            )
+            # TMPDIR itself, not tempfile's silent fallback to another folder when
+            # TMPDIR cannot be written.
+            where = os.environ.get("TMPDIR") or None
+            try:
+                self._folder = tempfile.TemporaryDirectory(
+                    prefix="skmed2vec-rows-", dir=where, ignore_cleanup_errors=True
+                )
+            except OSError as error:
+                raise OSError(
+                    f"the training rows ({_size(n_rows * _ROW_BYTES)}) go to a "
+                    f"temporary file, but the folder {where or tempfile.gettempdir()} "
+                    f"cannot hold it ({error.strerror or error}); set TMPDIR to a "
+                    "writable folder."
+                ) from None
             folder = Path(self._folder.name)
 
             def allocate(name, dtype):
-                return np.lib.format.open_memmap(
+                array = np.lib.format.open_memmap(
                     folder / f"{name}.npy", mode="w+", dtype=dtype, shape=(n_rows,)
                 )
+                _reserve(folder / f"{name}.npy", n_rows * _ROW_BYTES)
+                return array
         else:
 
             def allocate(name, dtype):
                 return np.empty(n_rows, dtype=dtype)
 
+        try:
+            self._allocate_and_copy(n_rows, chunks, allocate)
+        except BaseException:
+            self.close()  # no file is left behind, whatever stopped the copy
+            raise
+
+    def _allocate_and_copy(self, n_rows, chunks, allocate):
         targets = allocate("targets", np.int32)
         contexts = allocate("contexts", np.int32)
         weights = allocate("weights", np.float32)
@@ -139,3 +161,31 @@ class TrainingRows:
 
     def __exit__(self, *exc):
         self.close()
+
+
+def _reserve(path, n_bytes):
+    """Claim the disk space of a memory-mapped file before writing into it.
+
+    Writing into a mapping whose pages the disk cannot hold kills the process
+    (SIGBUS) instead of raising; claimed up front, a full disk is an OSError
+    naming the folder. Where the system cannot claim space, nothing is done.
+    """
+    if not hasattr(os, "posix_fallocate"):
+        return
+    with open(path, "r+b") as handle:
+        try:
+            os.posix_fallocate(handle.fileno(), 0, os.path.getsize(path))
+        except OSError as error:
+            if error.errno in (errno.ENOSPC, errno.EDQUOT):
+                raise OSError(
+                    error.errno,
+                    f"no space for the training rows' temporary file in {path.parent.parent} "
+                    f"(about {_size(n_bytes)} needed); free space or set TMPDIR "
+                    "to a larger folder",
+                ) from None
+            # EOPNOTSUPP and the like: the file system cannot reserve; go on.
+
+
+def _size(n_bytes):
+    """A size for messages: GiB, or MiB below one."""
+    return f"{n_bytes / 2**30:.2f} GiB" if n_bytes >= 2**30 else f"{n_bytes / 2**20:.1f} MiB"

@@ -292,3 +292,27 @@ def test_rows_above_the_memory_budget_train_from_a_temporary_file(cohort, monkey
     assert list(tmp_path.iterdir()) == []  # removed after fit
     np.testing.assert_array_equal(on_disk.code_vectors_, in_memory.code_vectors_)
     assert on_disk.loss_curve_ == in_memory.loss_curve_
+
+
+def test_rows_on_disk_leave_no_file_when_the_copy_fails_and_name_an_unusable_folder(
+    cohort, tmp_path, monkeypatch
+):
+    import tempfile
+
+    from skmed2vec import _rows
+
+    monkeypatch.setattr(_rows, "MEMORY_BUDGET", 0)
+    monkeypatch.setattr(tempfile, "tempdir", None)
+    monkeypatch.setenv("TMPDIR", str(tmp_path))
+
+    def chunks():
+        yield np.array([1, 2]), np.array([2, 1]), np.array([1.0, 1.0])
+        raise KeyboardInterrupt
+
+    with pytest.raises(KeyboardInterrupt):
+        _rows.TrainingRows.from_chunks(2, chunks())
+    assert list(tmp_path.iterdir()) == []  # removed at once, not when the traceback goes
+    missing = tmp_path / "no-such-folder"
+    monkeypatch.setenv("TMPDIR", str(missing))
+    with pytest.raises(OSError, match=f"the folder {missing} cannot hold it.*set TMPDIR"):
+        _rows.TrainingRows.from_chunks(2, iter([]))

@@ -23,7 +23,7 @@ from ._rows import TrainingRows
 from ._scoring import HORIZON_DAYS, next_codes_auc
 from ._timelines import as_timelines
 from ._validation import N_JOBS
-from ._vectors import row_norms
+from ._vectors import read_only, row_norms
 from ._vocabulary import CodeVocabulary
 from ._warm_start import initial_rows
 
@@ -138,7 +138,7 @@ class TemporalMed2VecEmbedder(TimelineEstimatorMixin, TransformerMixin, BaseEsti
     vocabulary_ : dict of str to int
         Row of each code.
     code_vectors_ : ndarray of float32 of shape (n_codes, embed_dim)
-        The code (target) vectors.
+        The code (target) vectors, read-only (copy them to change them).
     context_vectors_ : ndarray of float32 of shape (n_codes, embed_dim)
         The context vectors (used by ``score``).
     code_counts_ : ndarray of int64 of shape (n_codes,)
@@ -267,7 +267,11 @@ class TemporalMed2VecEmbedder(TimelineEstimatorMixin, TransformerMixin, BaseEsti
         return code_weights_for(self.code_weighting, getattr(self, "code_idf_", None))
 
     def _recency_decay(self):
-        return self.time_decay if self.recency_decay is None else self.recency_decay
+        decay = self.time_decay if self.recency_decay is None else self.recency_decay
+        # Checked here too: transform and score use it, and it may be set after fit.
+        if isinstance(decay, bool) or not isinstance(decay, Real) or not 0 <= decay < np.inf:
+            raise ValueError(f"recency_decay must be a finite number >= 0; got {decay!r}.")
+        return decay
 
     # -- fit -----------------------------------------------------------------
     @_fit_context(prefer_skip_nested_validation=True)
@@ -415,8 +419,7 @@ class TemporalMed2VecEmbedder(TimelineEstimatorMixin, TransformerMixin, BaseEsti
         codes = np.asarray(codes)
         self.codes_ = codes
         self.vocabulary_ = {code: i for i, code in enumerate(codes.tolist())}
-        self.code_vectors_ = vectors
-        self.context_vectors_ = context
+        self.code_vectors_, self.context_vectors_ = read_only(vectors), read_only(context)
         self.code_counts_ = counts
         self.time_kind_ = time_kind or "days"
         self.loss_curve_ = losses
@@ -506,14 +509,17 @@ class TemporalMed2VecEmbedder(TimelineEstimatorMixin, TransformerMixin, BaseEsti
     # -- inspection ----------------------------------------------------------
     def _row(self, code):
         check_is_fitted(self, "code_vectors_")
+        if not isinstance(code, str):
+            raise TypeError(f"code must be a code string; got {type(code).__name__}.")
         if code not in self.vocabulary_:
             raise KeyError(f"code {code!r} is not in the vocabulary ({len(self.codes_)} codes).")
         return self.vocabulary_[code]
 
     def _norms(self):
-        """Row norms of ``code_vectors_``, computed once per fitted table (as gensim does)."""
+        """Row norms of ``code_vectors_``, computed once per read-only table (as gensim
+        does); a writeable one (as loaded from a file) may change, so it is not cached."""
         cached = self.__dict__.get("_norms_cache")
-        if cached is None or cached[0] is not self.code_vectors_:
+        if cached is None or cached[0] is not self.code_vectors_ or cached[0].flags.writeable:
             cached = (self.code_vectors_, row_norms(self.code_vectors_))
             self._norms_cache = cached
         return cached[1]
@@ -549,11 +555,14 @@ class TemporalMed2VecEmbedder(TimelineEstimatorMixin, TransformerMixin, BaseEsti
         -------
         list of (str, float)
         """
+        if not isinstance(topn, Integral) or isinstance(topn, bool) or topn < 0:
+            raise ValueError(f"topn must be a non-negative integer; got {topn!r}.")
         row = self._row(code)
         cosines = self._cosines(row)
-        cosines[[row, self.vocabulary_[UNKNOWN]]] = -np.inf
-        topn = min(int(topn), len(cosines) - 2)
-        if topn <= 0:
+        left_out = {row, self.vocabulary_[UNKNOWN]}
+        cosines[list(left_out)] = -np.inf
+        topn = min(int(topn), len(cosines) - len(left_out))
+        if topn == 0:
             return []
         best = np.argpartition(-cosines, topn - 1)[:topn]
         best = best[np.argsort(-cosines[best], kind="stable")]

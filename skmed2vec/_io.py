@@ -21,6 +21,8 @@ def atomic_open(path, mode="wb", encoding=None):
     if mode not in {"w", "wb"}:
         raise ValueError(f"mode must be 'w' or 'wb', got {mode!r}.")
     path = Path(path)
+    if not path.parent.is_dir():
+        raise FileNotFoundError(f"cannot write {path}: the folder {path.parent} does not exist.")
     fd, tmp = tempfile.mkstemp(dir=path.parent, prefix=f".{path.name}.", suffix=".tmp")
     try:
         # mkstemp makes the file private (0600); give it the mode open() would:

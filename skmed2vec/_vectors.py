@@ -2,7 +2,15 @@
 
 import numpy as np
 
-__all__ = ["row_norms", "unit_rows"]
+__all__ = ["read_only", "row_norms", "unit_rows"]
+
+
+def read_only(array):
+    """``array``, marked read-only: fitted vectors are not edited in place, so that
+    what is derived from them once (the row norms of ``most_similar``) stays true.
+    Copy them to change them."""
+    array.flags.writeable = False
+    return array
 
 
 def row_norms(vectors):

@@ -1,3 +1,5 @@
+import pickle
+
 import numpy as np
 import pandas as pd
 import pytest
@@ -320,3 +322,25 @@ def test_verbose_prints_epochs(capsys):
     TemporalMed2VecEmbedder(embed_dim=4, epochs=2, verbose=1, random_state=0).fit(TOY)
     out = capsys.readouterr().out
     assert "epoch 1/2: loss" in out and "epoch 2/2" in out
+
+
+def test_inspection_refuses_what_it_cannot_answer_and_never_serves_stale_norms(fitted):
+    with pytest.raises(ValueError, match="topn must be a non-negative integer"):
+        fitted.most_similar(fitted.codes_[1], topn=-1)
+    with pytest.raises(TypeError, match="code must be a code string"):
+        fitted.similarity([fitted.codes_[1]], fitted.codes_[2])
+    everything = fitted.most_similar("<UNK>", topn=len(fitted.codes_))
+    assert len(everything) == len(fitted.codes_) - 1  # only <UNK> itself left out
+    with pytest.raises(ValueError, match="read-only"):
+        fitted.code_vectors_ *= 2  # fitted vectors are not edited in place
+    loaded = pickle.loads(pickle.dumps(fitted))  # a loaded table is writeable again
+    a, b = loaded.codes_[1], loaded.codes_[2]
+    before = loaded.similarity(a, b)
+    loaded.code_vectors_[loaded.vocabulary_[a]] *= 10  # same direction: same cosine
+    assert loaded.similarity(a, b) == pytest.approx(before, rel=1e-5)
+    try:
+        fitted.set_params(recency_decay=np.inf)
+        with pytest.raises(ValueError, match="recency_decay must be a finite number"):
+            fitted.transform([[(day(0), fitted.codes_[1])]])
+    finally:
+        fitted.set_params(recency_decay=None)

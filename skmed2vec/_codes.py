@@ -274,7 +274,7 @@ def parents(code):
     written = part.strip().rstrip(_MARKERS).rstrip()
     plain = written.replace(".", "")
     dotted = "." in clean
-    shortest = _category_length(version, plain)
+    shortest = _category_length(version, clean.replace(".", ""))
     return [
         join_system(
             system,

@@ -268,9 +268,9 @@ class TemporalMed2VecEmbedder(TimelineEstimatorMixin, TransformerMixin, BaseEsti
 
     def _recency_decay(self):
         decay = self.time_decay if self.recency_decay is None else self.recency_decay
-        # Checked here too: transform and score use it, and it may be set after fit.
         if isinstance(decay, bool) or not isinstance(decay, Real) or not 0 <= decay < np.inf:
-            raise ValueError(f"recency_decay must be a finite number >= 0; got {decay!r}.")
+            name = "time_decay" if self.recency_decay is None else "recency_decay"
+            raise ValueError(f"{name} (the rows' decay) must be finite and >= 0; got {decay!r}.")
         return decay
 
     # -- fit -----------------------------------------------------------------
@@ -516,8 +516,7 @@ class TemporalMed2VecEmbedder(TimelineEstimatorMixin, TransformerMixin, BaseEsti
         return self.vocabulary_[code]
 
     def _norms(self):
-        """Row norms of ``code_vectors_``, computed once per read-only table (as gensim
-        does); a writeable one (as loaded from a file) may change, so it is not cached."""
+        """Row norms of ``code_vectors_``, cached per read-only table (as gensim does)."""
         cached = self.__dict__.get("_norms_cache")
         if cached is None or cached[0] is not self.code_vectors_ or cached[0].flags.writeable:
             cached = (self.code_vectors_, row_norms(self.code_vectors_))
@@ -535,6 +534,11 @@ class TemporalMed2VecEmbedder(TimelineEstimatorMixin, TransformerMixin, BaseEsti
         state = super().__getstate__()
         state.pop("_norms_cache", None)  # derived; rebuilt on first use
         return state
+
+    def __setstate__(self, state):
+        super().__setstate__(state)  # loaded arrays are writeable: read-only again
+        for name in {"code_vectors_", "context_vectors_"} & set(self.__dict__):
+            read_only(self.__dict__[name])
 
     def similarity(self, code_a, code_b):
         """Cosine similarity of two codes' vectors.

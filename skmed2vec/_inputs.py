@@ -81,15 +81,19 @@ def _clean_codes(values, where=None):
 
 
 # -- sequences of (time, code) pairs ------------------------------------------------
+def _is_blank(cell):
+    return cell is None or (isinstance(cell, float) and cell != cell)
+
+
 def _timelines_column(X):
     """The column of a one-column DataFrame of timelines, as a Series; else ``X``.
 
     A ColumnTransformer hands a step a DataFrame when its columns are given as
     a list (``["timelines"]``, or ``make_column_selector``).
     """
-    if isinstance(X, pd.DataFrame) and X.shape[1] == 1 and len(X):
-        first = X.iloc[0, 0]
-        if hasattr(first, "__len__") and not isinstance(first, (str, bytes)):
+    if isinstance(X, pd.DataFrame) and X.shape[1] == 1:
+        cells = [c for c in X.iloc[:, 0].tolist()[:1000] if not _is_blank(c)]
+        if cells and all(hasattr(c, "__len__") and not isinstance(c, (str, bytes)) for c in cells):
             return X.iloc[:, 0]
     return X
 

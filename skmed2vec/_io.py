@@ -22,7 +22,8 @@ def atomic_open(path, mode="wb", encoding=None):
         raise ValueError(f"mode must be 'w' or 'wb', got {mode!r}.")
     path = Path(path)
     if not path.parent.is_dir():
-        raise FileNotFoundError(f"cannot write {path}: the folder {path.parent} does not exist.")
+        problem = "is not a folder" if path.parent.exists() else "does not exist"
+        raise FileNotFoundError(f"cannot write {path}: {path.parent} {problem}.")
     fd, tmp = tempfile.mkstemp(dir=path.parent, prefix=f".{path.name}.", suffix=".tmp")
     try:
         # mkstemp makes the file private (0600); give it the mode open() would:

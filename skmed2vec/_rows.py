@@ -93,7 +93,8 @@ class TrainingRows:
         if self.on_disk:
             # TMPDIR itself, not tempfile's silent fallback to another folder when
             # TMPDIR cannot be written.
-            where = os.environ.get("TMPDIR") or None
+            where = tempfile.tempdir or os.environ.get("TMPDIR") or None
+            where = None if where is None else os.path.abspath(where)
             try:
                 self._folder = tempfile.TemporaryDirectory(
                     prefix="skmed2vec-rows-", dir=where, ignore_cleanup_errors=True

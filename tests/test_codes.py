@@ -190,3 +190,8 @@ def test_icd10_gm_markers_do_not_hide_the_category():
     assert group_code("icd10_subcategory", "E10.91*") == "E10.9"
     assert group_code("icd10_category", "E11.74+") == "E11"
     assert parents("G63.2*") == ["G63"]
+
+
+def test_lower_case_icd9_e_codes_keep_their_four_character_category():
+    assert parents("ICD9CM:e888.9") == ["ICD9CM:e888"]
+    assert parents("ICD9CM:E888.9") == ["ICD9CM:E888"]

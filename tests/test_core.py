@@ -341,3 +341,10 @@ def test_padding_adds_nothing_even_when_it_holds_inf_or_nan():
 def test_adagrad_refuses_rates_and_eps_that_would_give_nan(lr, eps):
     with pytest.raises(ValueError, match="must be positive and finite"):
         RowwiseAdagrad([torch.zeros(2, 2)], lr=lr, eps=eps)
+
+
+def test_nan_padding_gives_no_nan_gradient():
+    scores = torch.tensor([[2.0, float("nan"), -1.0, -3.0]], requires_grad=True)
+    mask = torch.tensor([[True, False]])
+    negative_sampling_loss(scores, torch.tensor([[1.0, 1.0]]), mask).backward()
+    assert torch.isfinite(scores.grad).all() and scores.grad[0, 1] == 0

@@ -420,3 +420,16 @@ def test_warm_started_embedder_saves_with_skops_once_its_source_is_dropped():
     loaded = sio.loads(data, trusted=sio.get_untrusted_types(data=data))
     np.testing.assert_array_equal(loaded.transform(X), expected)
     assert loaded.n_initialized_ == 3
+
+
+def test_loaded_vectors_are_read_only_again():
+    from skmed2vec import TemporalMed2VecEmbedder
+
+    X = [[(0, "A"), (2, "B"), (9, "C")]] * 20
+    fitted = TemporalMed2VecEmbedder(embed_dim=4, epochs=1, random_state=0).fit(X)
+    data = sio.dumps(fitted)
+    from_skops = sio.loads(data, trusted=sio.get_untrusted_types(data=data))
+    for loaded in (pickle.loads(pickle.dumps(fitted)), from_skops):
+        assert not loaded.code_vectors_.flags.writeable
+        assert not loaded.context_vectors_.flags.writeable
+        assert loaded.similarity("A", "B") == pytest.approx(fitted.similarity("A", "B"))

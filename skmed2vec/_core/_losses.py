@@ -51,11 +51,13 @@ def negative_sampling_loss(scores, weights, mask=None, negative_weight=1.0):
     0.4888
     """
     n_pos = weights.shape[1]
-    positive = -F.logsigmoid(scores[:, :n_pos])
+    positive_scores = scores[:, :n_pos]
     if mask is not None:
-        # Selected out, not multiplied by 0: padding holding inf or NaN adds nothing.
+        # Selected out, not multiplied by 0: padding holding inf or NaN adds
+        # nothing, to the loss or to the gradient.
         weights = weights.masked_fill(~mask, 0.0)
-        positive = positive.masked_fill(~mask, 0.0)
+        positive_scores = positive_scores.masked_fill(~mask, 0.0)
+    positive = -F.logsigmoid(positive_scores)
     negative = -F.logsigmoid(-scores[:, n_pos:]).sum(dim=1) * negative_weight
     total = (weights * positive).sum() + (weights.sum(dim=1) * negative).sum()
     return total / _normalizer(mask, weights)

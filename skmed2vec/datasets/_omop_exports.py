@@ -116,18 +116,22 @@ def _cast(name, stored, cdm_type, cast="CAST"):
     if cdm_type == "BIGINT":
         # DuckDB rounds 1.5 to 2 when casting to an integer: only whole numbers
         # ("7", "7.0", 7.0) pass; anything else fails the cast (or is NULL).
+        other = "NULL" if cast == "TRY_CAST" else "error('not an integer')"
         if stored == "VARCHAR":
-            whole = f"regexp_full_match({value}, '[+-]?[0-9]+(\\.0*)?')"
+            # Digits are cast as written (exact for any 64-bit id); scientific
+            # notation (R writes 100000 as "1e+05") through a double, when whole.
+            plain = f"regexp_full_match({value}, '[+-]?[0-9]+(\\.0*)?')"
             number = f"regexp_replace({value}, '\\.0*$', '')"
+            double = f"TRY_CAST({value} AS DOUBLE)"
+            cases = (
+                f"WHEN {plain} THEN {cast}({number} AS BIGINT) "
+                f"WHEN {double} = floor({double}) THEN {cast}({double} AS BIGINT) "
+            )
         elif stored in ("FLOAT", "DOUBLE") or stored.startswith("DECIMAL"):
-            whole, number = f"{value} = floor({value})", value
+            cases = f"WHEN {value} = floor({value}) THEN {cast}({value} AS BIGINT) "
         else:
             return f"{cast}({value} AS BIGINT)"
-        other = "NULL" if cast == "TRY_CAST" else "error('not an integer')"
-        return (
-            f"{cast}(CASE WHEN {value} IS NULL THEN NULL WHEN {whole} THEN {number} "
-            f"ELSE {other} END AS BIGINT)"
-        )
+        return f"{cast}(CASE WHEN {value} IS NULL THEN NULL {cases}ELSE {other} END AS BIGINT)"
     return f"{cast}({value} AS {cdm_type})"
 
 

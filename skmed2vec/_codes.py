@@ -111,10 +111,15 @@ def is_icd10(system):
 _MARKERS = "!*+\u2020"
 
 
-def _clean(code):
+def _written(code):
     """A code part without surrounding whitespace or trailing markers (``E10.91*``,
-    ``U69.10!``), upper-case (ICD codes ignore case)."""
-    return code.strip().rstrip(_MARKERS).rstrip().upper()
+    ``U69.10!``), in its own case."""
+    return code.strip().rstrip(_MARKERS).rstrip()
+
+
+def _clean(code):
+    """:func:`_written`, upper-case (ICD codes ignore case)."""
+    return _written(code).upper()
 
 
 def icd10_category(code):
@@ -271,7 +276,7 @@ def parents(code):
     if version is None:
         return []
     # The parents keep the code's own case: a vocabulary holds codes as written.
-    written = part.strip().rstrip(_MARKERS).rstrip()
+    written = _written(part)
     plain = written.replace(".", "")
     dotted = "." in clean
     shortest = _category_length(version, clean.replace(".", ""))

@@ -15,6 +15,7 @@ from ._times import (
     DAY_SECONDS,
     column_to_days,
     days_to_datetimes,
+    is_missing,
     missing_mask,
     place,
     public_kind,
@@ -81,10 +82,6 @@ def _clean_codes(values, where=None):
 
 
 # -- sequences of (time, code) pairs ------------------------------------------------
-def _is_blank(cell):
-    return cell is None or (isinstance(cell, float) and cell != cell)
-
-
 def _timelines_column(X):
     """The column of a one-column DataFrame of timelines, as a Series; else ``X``.
 
@@ -92,7 +89,7 @@ def _timelines_column(X):
     a list (``["timelines"]``, or ``make_column_selector``).
     """
     if isinstance(X, pd.DataFrame) and X.shape[1] == 1:
-        cells = [c for c in X.iloc[:, 0].tolist()[:1000] if not _is_blank(c)]
+        cells = [c for c in X.iloc[:, 0].tolist()[:1000] if not is_missing(c)]
         if cells and all(hasattr(c, "__len__") and not isinstance(c, (str, bytes)) for c in cells):
             return X.iloc[:, 0]
     return X

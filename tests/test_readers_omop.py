@@ -190,6 +190,19 @@ def test_offsets_empty_dates_and_empty_person_ids_in_csv(tmp_path, caplog):
     assert "1 condition_occurrence rows have no date and were left out" in caplog.text
 
 
+def test_hashed_person_ids_beside_empty_ones_stay_distinct(tmp_path):
+    # 64-bit hashed ids: float64 (what a column with NULLs becomes) merges these two.
+    _concept_csv(tmp_path)
+    (tmp_path / "condition_occurrence.csv").write_text(
+        "person_id,condition_concept_id,condition_start_date\n"
+        "1152921504606846977,192671,2019-05-01\n"
+        ",192671,2019-05-02\n"
+        "1152921504606846976,192671,2019-05-03\n"
+    )
+    events = read_omop(tmp_path, tables=["condition_occurrence"])
+    assert events["subject_id"].tolist() == [1152921504606846976, 1152921504606846977]
+
+
 def test_missing_value_markers_are_missing_not_errors(tmp_path, caplog):
     # R writes NA; database dumps write NULL.
     _concept_csv(tmp_path)

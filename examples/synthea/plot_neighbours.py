@@ -7,7 +7,7 @@ allergies, prints the neighbours of a few codes, scores them against the Synthea
 map and the drug -> indication pairs, and draws the code map coloured by module and the
 neighbour precision against k.
 
-Not run when the documentation is built (it needs the data and takes about a minute).
+Not run when the documentation is built (it needs the data; about 10 seconds on two cores).
 Run: ``python examples/synthea/plot_neighbours.py PATH/synthea-ohio-10k
 PATH/code_to_module.csv``.
 """

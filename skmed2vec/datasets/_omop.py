@@ -214,8 +214,11 @@ def _event_sql(table, events, concept_table, concepts):
     stem, time_stem, value = OMOP_TABLES[table]
     t, c = events, concept_table
     concept = t[f"{stem}_source_concept_id" if concepts == "source" else f"{stem}_concept_id"]
+    # The id is never NULL in what pandas reads: a NULL would turn the column into
+    # float64, which cannot hold ids above 2**53 (hashed ids), merging persons.
     select = [
-        f"t.{t['person_id']} AS subject_id",
+        f"COALESCE(t.{t['person_id']}, 0) AS subject_id",
+        f"CASE WHEN t.{t['person_id']} IS NULL THEN 1 ELSE 0 END AS no_person",
         f"t.{t[time_stem + '_date']} AS event_date",
         (
             f"t.{t[time_stem + '_datetime']} AS event_datetime"
@@ -398,7 +401,8 @@ def read_omop(
             if frame is None:
                 continue
             codes, keep = _codes(frame, table, concepts)
-            no_person = frame["subject_id"].isna().to_numpy() & keep
+            no_person = frame["no_person"].to_numpy() == 1
+            no_person &= keep
             if no_person.any():
                 logger.warning(
                     "read_omop: %d %s rows have no person_id and were left out",

@@ -8,9 +8,10 @@ vectors, whatever the split and the merge order.
 """
 
 import numpy as np
-import pandas as pd
 
+from . import _scratch
 from ._features import code_document_counts, smoothed_idf
+from ._key_sums import KEY_BYTES, counts_budget, merge_block, merge_counts_arrays, sum_by_key, tree
 from ._pairs import _both_directions, _unordered_keys, both_direction_chunks, window_pairs
 from ._weights import temporal_weight
 
@@ -36,11 +37,6 @@ GAP_BINS_PER_OCTAVE = 16
 _MIN_OCTAVE, _MAX_OCTAVE = -11, 20
 _N_BINS = 2 + (_MAX_OCTAVE - _MIN_OCTAVE) * GAP_BINS_PER_OCTAVE
 
-#: ``np.bincount`` sums float64 exactly below 2**53: with ``_SPLIT_BITS``-bit
-#: halves, up to 2**(53 - 26) = 134M pairs per call.
-_SPLIT_BITS = 26
-_MAX_PAIRS_PER_SUM = 1 << (53 - _SPLIT_BITS)
-_DENSE_KEYS = 1 << 22
 _FORMAT = 1
 
 
@@ -88,82 +84,47 @@ def _to_units(weights):
     return np.rint(np.ldexp(weights, _UNIT_BITS)).astype(np.int64)
 
 
-def _sum_by_key(keys, units=None):
-    """Sorted distinct ``keys`` and the exact int64 sum of their ``units`` (1 each if None).
+def _bin_totals(keys, counts, bin_weights):
+    """Per-bin counts summed into one weight per pair, block by block.
 
-    Sums run through ``np.bincount`` on two 26-bit halves of the units, each
-    summed exactly in float64; keys with a zero sum are dropped.
+    ``keys`` are ``pair * n_bins + bin``, sorted; each block ends on a pair
+    boundary. Returns the pairs with a positive total, their totals (float64)
+    and the :class:`~skmed2vec._scratch.ScratchFolder` holding them when they
+    are above :func:`~skmed2vec._key_sums.counts_budget` (else None).
     """
-    keys = np.asarray(keys, dtype=np.int64)
-    if keys.size > _MAX_PAIRS_PER_SUM:
-        parts = [
-            _sum_by_key(keys[i : i + _MAX_PAIRS_PER_SUM], _slice(units, i))
-            for i in range(0, keys.size, _MAX_PAIRS_PER_SUM)
-        ]
-        return _tree(parts, lambda a, b: _merge_sorted(*a, *b))
-    if keys.size == 0:
-        return keys, np.zeros(0, dtype=np.int64)
-    if int(keys.max()) < _DENSE_KEYS:
-        index, distinct = keys, None
-        n = int(keys.max()) + 1
+    n, block = keys.size, merge_block()
+    folder = None
+    if n * KEY_BYTES > counts_budget():
+        folder = _scratch.ScratchFolder("the pair totals", n * KEY_BYTES)
+        out_keys, out_totals = folder.array("keys", np.int64, n), folder.array("totals", float, n)
     else:
-        index, distinct = pd.factorize(keys, sort=False)
-        distinct = np.asarray(distinct, dtype=np.int64)
-        n = distinct.size
-    if units is None:
-        sums = np.bincount(index, minlength=n).astype(np.int64)
-    else:
-        high, low = np.divmod(np.asarray(units, dtype=np.int64), 1 << _SPLIT_BITS)
-        sums = np.bincount(index, weights=high, minlength=n).astype(np.int64) << _SPLIT_BITS
-        sums += np.bincount(index, weights=low, minlength=n).astype(np.int64)
-    if distinct is None:
-        found = np.flatnonzero(sums)
-        return found.astype(np.int64), sums[found]
-    order = np.argsort(distinct)
-    distinct, sums = distinct[order], sums[order]
-    positive = sums != 0
-    return distinct[positive], sums[positive]
+        out_keys, out_totals = np.empty(n, np.int64), np.empty(n)
+    at = lo = 0
+    while lo < n:
+        hi = min(lo + block, n)
+        if hi < n:  # extend to the end of the last pair's bins
+            hi = int(np.searchsorted(keys, (int(keys[hi - 1]) // _N_BINS + 1) * _N_BINS))
+        pairs, bins = np.divmod(np.asarray(keys[lo:hi]), _N_BINS)
+        weights = np.asarray(counts[lo:hi]) * bin_weights[bins]
+        starts = np.flatnonzero(np.concatenate([[True], pairs[1:] != pairs[:-1]]))
+        totals = np.add.reduceat(weights, starts)
+        positive = totals > 0
+        stop = at + int(np.count_nonzero(positive))
+        out_keys[at:stop], out_totals[at:stop] = pairs[starts][positive], totals[positive]
+        at, lo = stop, hi
+    if folder is None:
+        return out_keys[:at].copy(), out_totals[:at].copy(), None
+    return out_keys[:at], out_totals[:at], folder
 
 
-def _slice(units, start):
-    return None if units is None else units[start : start + _MAX_PAIRS_PER_SUM]
+class _Weights:
+    """Weight units read as float64 weights slice by slice, without a full-size copy."""
 
+    def __init__(self, values):
+        self.values = values
 
-def _merge_sorted(keys, values, new_keys, new_values):
-    """Union of two sorted distinct key sets, adding the int64 values of shared keys."""
-    if keys.size < new_keys.size:
-        keys, values, new_keys, new_values = new_keys, new_values, keys, values
-    if new_keys.size == 0:
-        return keys, values
-    if (
-        values.size
-        and new_values.size
-        and int(values.max()) > np.iinfo(np.int64).max - int(new_values.max())
-    ):
-        raise OverflowError("a pair total exceeds the int64 range; count fewer events per total.")
-    position = np.searchsorted(keys, new_keys)
-    found = position < keys.size
-    found[found] = keys[position[found]] == new_keys[found]
-    values = values.copy()
-    values[position[found]] += new_values[found]
-    fresh = ~found
-    return (
-        np.insert(keys, position[fresh], new_keys[fresh]),
-        np.insert(values, position[fresh], new_values[fresh]),
-    )
-
-
-def _tree(items, merge):
-    """Merge ``items`` pairwise, level by level (a balanced tree)."""
-    items = list(items)
-    if not items:
-        raise ValueError("nothing to merge: counts is empty.")
-    while len(items) > 1:
-        merged = [merge(a, b) for a, b in zip(items[0::2], items[1::2])]
-        if len(items) % 2:
-            merged.append(items[-1])
-        items = merged
-    return items[0]
+    def __getitem__(self, index):
+        return np.ldexp(self.values[index].astype(np.float64), -_UNIT_BITS)
 
 
 class CodeCounts:
@@ -342,6 +303,8 @@ class PairCounts:
     True
     """
 
+    _scratch = _totals_scratch = None  # folders of on-disk arrays
+
     def __init__(
         self,
         code_names,
@@ -416,9 +379,11 @@ class PairCounts:
         kinds = {self.time_kind, other.time_kind} - {None}
         if len(kinds) > 1:
             raise ValueError("cannot add pair counts of datetime times to counts of plain days.")
-        keys, values = _merge_sorted(self.keys, self.values, other.keys, other.values)
+        keys, values, scratch = merge_counts_arrays(
+            self.keys, self.values, other.keys, other.values
+        )
         both = self.code_documents is not None and other.code_documents is not None
-        return PairCounts(
+        total = PairCounts(
             self.code_names,
             self.code_counts + other.code_counts,
             self.n_subjects + other.n_subjects,
@@ -429,6 +394,15 @@ class PairCounts:
             code_documents=self.code_documents + other.code_documents if both else None,
             n_documents=self.n_documents + other.n_documents if both else None,
         )
+        total._scratch = scratch  # keeps the files of on-disk keys and values
+        return total
+
+    def __getstate__(self):
+        # On-disk keys and values pickle as plain arrays; the folder stays here.
+        state = self.__dict__.copy()
+        state.pop("_scratch", None)
+        state.pop("_totals_scratch", None)
+        return state
 
     def __eq__(self, other):
         return (
@@ -489,13 +463,9 @@ class PairCounts:
         if self.binned:
             if time_decay is None:
                 raise ValueError("these pair counts are per gap bin; pass a time_decay.")
-            keys, bins = np.divmod(self.keys, _N_BINS)
-            weights = self.values * temporal_weight(bin_gaps(), time_decay)[bins]
-            starts = np.flatnonzero(np.concatenate([[True], keys[1:] != keys[:-1]]))
-            keys = keys[starts]
-            totals = np.add.reduceat(weights, starts) if starts.size else weights[:0]
-            positive = totals > 0
-            keys, totals = keys[positive], totals[positive]
+            keys, totals, self._totals_scratch = _bin_totals(
+                self.keys, self.values, temporal_weight(bin_gaps(), time_decay)
+            )
         else:
             # Within float32 rounding: np.float32(0.01) is the 0.01 the counts used.
             if time_decay is not None and not np.isclose(
@@ -505,7 +475,7 @@ class PairCounts:
                     f"these pair counts were made with time_decay={self.time_decay}; got "
                     f"time_decay={time_decay!r}. Count with time_decay=None to tune it."
                 )
-            keys, totals = self.keys, np.ldexp(self.values.astype(np.float64), -_UNIT_BITS)
+            keys, totals = self.keys, _Weights(self.values)
         return keys, totals
 
     def save(self, path):
@@ -578,7 +548,7 @@ def merge_counts(counts):
     -------
     CodeCounts or PairCounts
     """
-    return _tree(counts, lambda a, b: a + b)
+    return tree(counts, lambda a, b: a + b)
 
 
 # -- the per-chunk work, run in worker processes ---------------------------------
@@ -608,7 +578,7 @@ def pair_chunk_counts(codes, times, lengths, n_codes, window, max_gap, time_deca
     else:
         units = _to_units(temporal_weight(gaps, time_decay))
     del gaps
-    keys, values = _sum_by_key(keys, units)
+    keys, values = sum_by_key(keys, units)
     return (
         keys,
         values,

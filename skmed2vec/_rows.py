@@ -1,18 +1,11 @@
 """The distinct training rows of a fit, in memory or memory-mapped from a temporary file."""
 
-import errno
-import os
-import tempfile
-from pathlib import Path
-
 import numpy as np
 
-__all__ = ["MEMORY_BUDGET", "TrainingRows"]
+from . import _scratch
+from ._scratch import ScratchFolder
 
-#: Bytes of training rows (12 per distinct directed pair) held in memory. Larger
-#: sets are written to a temporary file and memory-mapped: the operating system
-#: pages them in as the epochs read them and can evict them under pressure.
-MEMORY_BUDGET = 1 << 30
+__all__ = ["TrainingRows"]
 
 _ROW_BYTES = 12  # int32 target, int32 context, float32 weight
 _COPY_ROWS = 1 << 22  # rows converted at once (bounds the temporaries)
@@ -34,7 +27,7 @@ class TrainingRows:
         Bytes held in memory (12 per row before dropping zero weights);
         above it the rows go to a temporary file
         (``tempfile``'s folder: set ``TMPDIR`` to move it). None means
-        :data:`MEMORY_BUDGET`.
+        scikit-learn's ``working_memory`` (:func:`skmed2vec._scratch.memory_budget`).
 
     Attributes
     ----------
@@ -87,33 +80,14 @@ class TrainingRows:
         return rows
 
     def _fill(self, n_rows, chunks, budget):
-        budget = MEMORY_BUDGET if budget is None else budget
+        budget = _scratch.memory_budget() if budget is None else budget
         self._folder = None
         self.on_disk = n_rows * _ROW_BYTES > budget
         if self.on_disk:
-            # TMPDIR itself, not tempfile's silent fallback to another folder when
-            # TMPDIR cannot be written.
-            where = tempfile.tempdir or os.environ.get("TMPDIR") or None
-            where = None if where is None else os.path.abspath(where)
-            try:
-                self._folder = tempfile.TemporaryDirectory(
-                    prefix="skmed2vec-rows-", dir=where, ignore_cleanup_errors=True
-                )
-            except OSError as error:
-                raise OSError(
-                    f"the training rows ({_size(n_rows * _ROW_BYTES)}) go to a "
-                    f"temporary file, but the folder {where or tempfile.gettempdir()} "
-                    f"cannot hold it ({error.strerror or error}); set TMPDIR to a "
-                    "writable folder."
-                ) from None
-            folder = Path(self._folder.name)
+            self._folder = ScratchFolder("the training rows", n_rows * _ROW_BYTES)
 
             def allocate(name, dtype):
-                array = np.lib.format.open_memmap(
-                    folder / f"{name}.npy", mode="w+", dtype=dtype, shape=(n_rows,)
-                )
-                _reserve(folder / f"{name}.npy", n_rows * _ROW_BYTES)
-                return array
+                return self._folder.array(name, dtype, n_rows)
         else:
 
             def allocate(name, dtype):
@@ -154,7 +128,7 @@ class TrainingRows:
         """Drop the arrays, and the temporary file if they were on disk."""
         self.targets = self.contexts = self.weights = None
         if self._folder is not None:
-            self._folder.cleanup()
+            self._folder.close()
             self._folder = None
 
     def __enter__(self):
@@ -162,31 +136,3 @@ class TrainingRows:
 
     def __exit__(self, *exc):
         self.close()
-
-
-def _reserve(path, n_bytes):
-    """Claim the disk space of a memory-mapped file before writing into it.
-
-    Writing into a mapping whose pages the disk cannot hold kills the process
-    (SIGBUS) instead of raising; claimed up front, a full disk is an OSError
-    naming the folder. Where the system cannot claim space, nothing is done.
-    """
-    if not hasattr(os, "posix_fallocate"):
-        return
-    with open(path, "r+b") as handle:
-        try:
-            os.posix_fallocate(handle.fileno(), 0, os.path.getsize(path))
-        except OSError as error:
-            if error.errno in (errno.ENOSPC, errno.EDQUOT):
-                raise OSError(
-                    error.errno,
-                    f"no space for the training rows' temporary file in {path.parent.parent} "
-                    f"(about {_size(n_bytes)} needed); free space or set TMPDIR "
-                    "to a larger folder",
-                ) from None
-            # EOPNOTSUPP and the like: the file system cannot reserve; go on.
-
-
-def _size(n_bytes):
-    """A size for messages: GiB, or MiB below one."""
-    return f"{n_bytes / 2**30:.2f} GiB" if n_bytes >= 2**30 else f"{n_bytes / 2**20:.1f} MiB"

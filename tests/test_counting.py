@@ -262,3 +262,95 @@ def test_a_grouping_function_has_the_same_key_in_every_process():
         for _ in range(2)
     }
     assert len(keys) == 1 and keys.pop().startswith("group:")
+
+
+@pytest.mark.parametrize("time_decay", [0.01, None])
+def test_counts_above_their_budget_merge_on_disk_with_the_same_result(
+    data, tmp_path, monkeypatch, time_decay
+):
+    import pickle
+    import tempfile
+
+    from skmed2vec import _key_sums, _scratch
+
+    X = CodeVocabulary().fit_transform(data)
+    in_memory = count_pairs(X, time_decay=time_decay, chunk_events=500)
+    monkeypatch.setattr(tempfile, "tempdir", None)
+    monkeypatch.setenv("TMPDIR", str(tmp_path))
+    monkeypatch.setattr(_scratch, "MEMORY_BUDGET", 0)
+    monkeypatch.setattr(_key_sums, "_MERGE_BLOCK", 7)  # many blocks per merge
+    on_disk = count_pairs(X, time_decay=time_decay, chunk_events=500)
+    assert on_disk._scratch is not None and list(tmp_path.iterdir())
+    assert on_disk == in_memory
+    decay = 0.01 if time_decay is None else None
+    for a, b in zip(on_disk.pair_weights(decay), in_memory.pair_weights(decay)):
+        np.testing.assert_array_equal(a, b)
+    assert pickle.loads(pickle.dumps(on_disk)) == in_memory  # the folder is not pickled
+    del on_disk, in_memory  # (per-bin totals of either went to disk too)
+    assert list(tmp_path.iterdir()) == []  # removed with the counts
+
+
+def test_merge_on_disk_blocks_any_overlap(monkeypatch):
+    from skmed2vec import _key_sums, _scratch
+
+    monkeypatch.setattr(_scratch, "MEMORY_BUDGET", 0)
+    monkeypatch.setattr(_key_sums, "_MERGE_BLOCK", 3)
+    rng = np.random.default_rng(0)
+    sides = [
+        (np.arange(10), np.arange(100, 110)),  # one after the other
+        (np.arange(0, 40, 2), np.arange(1, 41, 2)),  # interleaved
+        (np.arange(20), np.arange(5, 8)),  # one inside the other
+        (np.zeros(0, np.int64), np.arange(5)),  # one empty
+        *[tuple(np.unique(rng.integers(0, 60, n)) for n in (30, 25)) for _ in range(5)],
+    ]
+    for a, b in sides:
+        va, vb = rng.integers(1, 9, a.size), rng.integers(1, 9, b.size)
+        keys, values, folder = _key_sums.merge_counts_arrays(a, va, b, vb)
+        assert folder is not None
+        expected = np.union1d(a, b)
+        totals = np.zeros(expected.size, np.int64)
+        np.add.at(totals, np.searchsorted(expected, a), va)
+        np.add.at(totals, np.searchsorted(expected, b), vb)
+        np.testing.assert_array_equal(keys, expected)
+        np.testing.assert_array_equal(values, totals)
+        folder.close()
+
+
+def test_fit_with_counts_and_rows_on_disk_gives_the_same_vectors(data, monkeypatch, tmp_path):
+    import tempfile
+
+    from skmed2vec import _scratch
+
+    expected = TemporalMed2VecEmbedder(**PARAMS).fit(data).code_vectors_
+    monkeypatch.setattr(tempfile, "tempdir", None)
+    monkeypatch.setenv("TMPDIR", str(tmp_path))
+    monkeypatch.setattr(_scratch, "MEMORY_BUDGET", 0)
+    fitted = TemporalMed2VecEmbedder(**PARAMS, chunk_events=500).fit(data)
+    np.testing.assert_array_equal(fitted.code_vectors_, expected)
+    assert list(tmp_path.iterdir()) == []
+
+
+def test_scikit_learn_working_memory_sets_the_budget(data, monkeypatch, tmp_path):
+    import tempfile
+
+    from sklearn import config_context
+
+    from skmed2vec._rows import TrainingRows
+
+    X = CodeVocabulary().fit_transform(data)
+    monkeypatch.setattr(tempfile, "tempdir", None)
+    monkeypatch.setenv("TMPDIR", str(tmp_path))
+    assert count_pairs(X, chunk_events=500)._scratch is None  # 1024 MiB by default
+    with config_context(working_memory=1e-4):  # about 100 bytes
+        counts = count_pairs(X, chunk_events=500)
+        with TrainingRows.from_chunks(*counts.pair_weight_chunks()) as rows:
+            assert counts._scratch is not None and rows.on_disk
+
+
+def test_binned_counts_without_pairs_give_empty_weights_and_fit_with_memory(tmp_path):
+    X = CodeVocabulary().fit_transform([[(0, "A")], [(5, "B")]])  # no pair at all
+    counts = count_pairs(X, time_decay=None)
+    assert [a.size for a in counts.pair_weights(0.01)] == [0, 0, 0]
+    with pytest.warns(UserWarning, match="no pair of events has a positive weight"):
+        fitted = TemporalMed2VecEmbedder(**PARAMS, memory=str(tmp_path)).fit(X)
+    assert np.isnan(fitted.loss_curve_).all()

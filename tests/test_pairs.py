@@ -272,13 +272,13 @@ def test_softmax_rows_weigh_contexts_with_temporal_weight():
 
 
 def test_rows_above_the_memory_budget_train_from_a_temporary_file(cohort, monkeypatch, tmp_path):
-    from skmed2vec import TemporalMed2VecEmbedder, _rows
+    from skmed2vec import TemporalMed2VecEmbedder, _rows, _scratch
 
     params = dict(embed_dim=16, epochs=2, random_state=0)
     in_memory = TemporalMed2VecEmbedder(**params).fit(cohort.X)
     monkeypatch.setenv("TMPDIR", str(tmp_path))
     monkeypatch.setattr(tempfile, "tempdir", None)  # re-read TMPDIR
-    monkeypatch.setattr(_rows, "MEMORY_BUDGET", 0)
+    monkeypatch.setattr(_scratch, "MEMORY_BUDGET", 0)
     made = []
     real = _rows.TrainingRows._fill
 
@@ -299,9 +299,9 @@ def test_rows_on_disk_leave_no_file_when_the_copy_fails_and_name_an_unusable_fol
 ):
     import tempfile
 
-    from skmed2vec import _rows
+    from skmed2vec import _rows, _scratch
 
-    monkeypatch.setattr(_rows, "MEMORY_BUDGET", 0)
+    monkeypatch.setattr(_scratch, "MEMORY_BUDGET", 0)
     monkeypatch.setattr(tempfile, "tempdir", None)
     monkeypatch.setenv("TMPDIR", str(tmp_path))
 

@@ -1,0 +1,154 @@
+"""Exact integer sums over sorted int64 keys: summing, merging, in memory or on disk.
+
+Counts are sorted distinct keys with int64 values. Merged counts above a
+quarter of the memory budget (:func:`skmed2vec._scratch.memory_budget`) are
+merged block by block into memory-mapped temporary files.
+"""
+
+import numpy as np
+import pandas as pd
+
+from . import _scratch
+
+__all__ = ["KEY_BYTES", "counts_budget", "merge_block", "merge_counts_arrays", "sum_by_key", "tree"]
+
+#: ``np.bincount`` sums float64 exactly below 2**53: with ``_SPLIT_BITS``-bit
+#: halves, up to 2**(53 - 26) = 134M pairs per call.
+_SPLIT_BITS = 26
+_MAX_PAIRS_PER_SUM = 1 << (53 - _SPLIT_BITS)
+_DENSE_KEYS = 1 << 22
+KEY_BYTES = 16  # int64 key and int64 value
+#: Keys taken from each side at once when a merge goes to disk (None: from the budget).
+_MERGE_BLOCK = None
+
+
+def counts_budget():
+    """Bytes of keys and values a merged count holds in memory (a quarter of the budget)."""
+    return _scratch.memory_budget() // 4
+
+
+def merge_block():
+    """Keys per side and block of an on-disk merge (temporaries: about 64 bytes a key).
+
+    128 keys per 16 bytes of :func:`counts_budget` keep them within half of it.
+    """
+    return _MERGE_BLOCK or max(1 << 16, counts_budget() // 128)
+
+
+def sum_by_key(keys, units=None):
+    """Sorted distinct ``keys`` and the exact int64 sum of their ``units`` (1 each if None).
+
+    Sums run through ``np.bincount`` on two 26-bit halves of the units, each
+    summed exactly in float64; keys with a zero sum are dropped.
+    """
+    keys = np.asarray(keys, dtype=np.int64)
+    if keys.size > _MAX_PAIRS_PER_SUM:
+        parts = [
+            sum_by_key(keys[i : i + _MAX_PAIRS_PER_SUM], _slice(units, i))
+            for i in range(0, keys.size, _MAX_PAIRS_PER_SUM)
+        ]
+        return tree(parts, lambda a, b: _merge_sorted(*a, *b))
+    if keys.size == 0:
+        return keys, np.zeros(0, dtype=np.int64)
+    if int(keys.max()) < _DENSE_KEYS:
+        index, distinct = keys, None
+        n = int(keys.max()) + 1
+    else:
+        index, distinct = pd.factorize(keys, sort=False)
+        distinct = np.asarray(distinct, dtype=np.int64)
+        n = distinct.size
+    if units is None:
+        sums = np.bincount(index, minlength=n).astype(np.int64)
+    else:
+        high, low = np.divmod(np.asarray(units, dtype=np.int64), 1 << _SPLIT_BITS)
+        sums = np.bincount(index, weights=high, minlength=n).astype(np.int64) << _SPLIT_BITS
+        sums += np.bincount(index, weights=low, minlength=n).astype(np.int64)
+    if distinct is None:
+        found = np.flatnonzero(sums)
+        return found.astype(np.int64), sums[found]
+    order = np.argsort(distinct)
+    distinct, sums = distinct[order], sums[order]
+    positive = sums != 0
+    return distinct[positive], sums[positive]
+
+
+def _slice(units, start):
+    return None if units is None else units[start : start + _MAX_PAIRS_PER_SUM]
+
+
+def _merge_sorted(keys, values, new_keys, new_values):
+    """Union of two sorted distinct key sets, adding the int64 values of shared keys."""
+    if keys.size < new_keys.size:
+        keys, values, new_keys, new_values = new_keys, new_values, keys, values
+    if new_keys.size == 0:
+        return keys, values
+    if (
+        values.size
+        and new_values.size
+        and int(values.max()) > np.iinfo(np.int64).max - int(new_values.max())
+    ):
+        raise OverflowError("a pair total exceeds the int64 range; count fewer events per total.")
+    position = np.searchsorted(keys, new_keys)
+    found = position < keys.size
+    found[found] = keys[position[found]] == new_keys[found]
+    values = values.copy()
+    values[position[found]] += new_values[found]
+    fresh = ~found
+    return (
+        np.insert(keys, position[fresh], new_keys[fresh]),
+        np.insert(values, position[fresh], new_values[fresh]),
+    )
+
+
+def merge_counts_arrays(keys, values, new_keys, new_values):
+    """:func:`_merge_sorted`, in memory or, above :func:`counts_budget`, on disk.
+
+    Returns the merged keys and values and the :class:`~skmed2vec._scratch.ScratchFolder`
+    holding them (None in memory). On disk, the merge runs block by block
+    (at most :func:`merge_block` keys of each side at once), so its memory
+    does not grow with the counts.
+    """
+    n = keys.size + new_keys.size
+    if n * KEY_BYTES <= counts_budget():
+        return (*_merge_sorted(keys, values, new_keys, new_values), None)
+    folder = _scratch.ScratchFolder("the pair counts", n * KEY_BYTES)
+    block = merge_block()
+    try:
+        out_keys = folder.array("keys", np.int64, n)
+        out_values = folder.array("values", np.int64, n)
+        at = i = j = 0
+        while i < keys.size or j < new_keys.size:
+            # Up to the smaller of the two sides' keys one block ahead.
+            ahead = [side[k + block] for side, k in ((keys, i), (new_keys, j))
+                     if k + block < side.size]  # fmt: skip
+            if ahead:
+                bound = min(ahead)
+                i_stop, j_stop = np.searchsorted(keys, bound), np.searchsorted(new_keys, bound)
+            else:
+                i_stop, j_stop = keys.size, new_keys.size
+            part_keys, part_values = _merge_sorted(
+                np.asarray(keys[i:i_stop]),
+                np.asarray(values[i:i_stop]),
+                np.asarray(new_keys[j:j_stop]),
+                np.asarray(new_values[j:j_stop]),
+            )
+            out_keys[at : at + part_keys.size] = part_keys
+            out_values[at : at + part_keys.size] = part_values
+            at, i, j = at + part_keys.size, int(i_stop), int(j_stop)
+    except BaseException:
+        folder.close()
+        raise
+    return out_keys[:at], out_values[:at], folder
+
+
+def tree(items, merge):
+    """Merge ``items`` pairwise, level by level (a balanced tree)."""
+    items = list(items)
+    if not items:
+        raise ValueError("nothing to merge: counts is empty.")
+    while len(items) > 1:
+        merged = [merge(a, b) for a, b in zip(items[0::2], items[1::2])]
+        if len(items) % 2:
+            merged.append(items[-1])
+        items = merged
+    return items[0]

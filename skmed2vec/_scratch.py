@@ -1,0 +1,118 @@
+"""Scratch arrays on disk: memory-mapped temporary files for data above a memory budget."""
+
+import errno
+import os
+import tempfile
+from pathlib import Path
+
+import numpy as np
+
+__all__ = ["MEMORY_BUDGET", "ScratchFolder", "memory_budget", "size_text"]
+
+#: Bytes that override :func:`memory_budget` (None: scikit-learn's ``working_memory``).
+MEMORY_BUDGET = None
+
+
+def memory_budget():
+    """Bytes of training rows held in memory; pair counts get a quarter of it.
+
+    scikit-learn's ``working_memory`` (MiB, default 1024), set with
+    ``sklearn.set_config(working_memory=...)`` or ``sklearn.config_context``.
+    Larger arrays are written to a temporary file and memory-mapped: the
+    operating system pages them in as they are read and can drop them under
+    pressure.
+    """
+    if MEMORY_BUDGET is not None:
+        return MEMORY_BUDGET
+    from sklearn import get_config
+
+    return int(get_config()["working_memory"] * (1 << 20))
+
+
+class ScratchFolder:
+    """A temporary folder of memory-mapped arrays, removed by :meth:`close` or when collected.
+
+    The folder is made in ``TMPDIR`` as set (not ``tempfile``'s silent fallback
+    to another folder when ``TMPDIR`` cannot be written), and each array's disk
+    space is claimed before it is written, so a full disk is an ``OSError``
+    naming the folder rather than a ``SIGBUS`` halfway through.
+
+    Parameters
+    ----------
+    what : str
+        What the files hold, for messages (e.g. ``"the training rows"``).
+    n_bytes : int
+        Expected size, for messages.
+
+    Examples
+    --------
+    >>> with ScratchFolder("an example", 80) as folder:
+    ...     array = folder.array("values", np.float64, 10)
+    ...     array[:] = 1.0
+    ...     float(array.sum())
+    10.0
+    """
+
+    def __init__(self, what, n_bytes):
+        self.what = what
+        where = tempfile.tempdir or os.environ.get("TMPDIR") or None
+        where = None if where is None else os.path.abspath(where)
+        try:
+            self._folder = tempfile.TemporaryDirectory(
+                prefix="skmed2vec-", dir=where, ignore_cleanup_errors=True
+            )
+        except OSError as error:
+            raise OSError(
+                f"{what} ({size_text(n_bytes)}) go to a temporary file, but the folder "
+                f"{where or tempfile.gettempdir()} cannot hold it "
+                f"({error.strerror or error}); set TMPDIR to a writable folder."
+            ) from None
+        self.path = Path(self._folder.name)
+
+    def array(self, name, dtype, n):
+        """A new memory-mapped array of ``n`` values, its disk space claimed."""
+        path = self.path / f"{name}.npy"
+        array = np.lib.format.open_memmap(path, mode="w+", dtype=dtype, shape=(n,))
+        _reserve(path, self.what)
+        return array
+
+    def close(self):
+        """Remove the folder and its files (mapped arrays stay readable on POSIX systems)."""
+        if self._folder is not None:
+            self._folder.cleanup()
+            self._folder = None
+
+    def __enter__(self):
+        return self
+
+    def __exit__(self, *exc):
+        self.close()
+
+
+def _reserve(path, what):
+    """Claim the disk space of a memory-mapped file before writing into it.
+
+    Writing into a mapping whose pages the disk cannot hold kills the process
+    (SIGBUS) instead of raising; claimed up front, a full disk is an OSError
+    naming the folder. Where the system cannot claim space, nothing is done.
+    """
+    if not hasattr(os, "posix_fallocate"):
+        return
+    n_bytes = os.path.getsize(path)
+    with open(path, "r+b") as handle:
+        try:
+            os.posix_fallocate(handle.fileno(), 0, n_bytes)
+        except OSError as error:
+            if error.errno in (errno.ENOSPC, errno.EDQUOT):
+                raise OSError(
+                    error.errno,
+                    f"no space for the temporary file of {what} in {path.parent.parent} "
+                    f"(about {size_text(n_bytes)} needed); free space or set TMPDIR "
+                    "to a larger folder",
+                ) from None
+            # EOPNOTSUPP and the like: the file system cannot reserve; go on.
+
+
+def size_text(n_bytes):
+    """A size for messages: GiB, or MiB below one."""
+    return f"{n_bytes / 2**30:.2f} GiB" if n_bytes >= 2**30 else f"{n_bytes / 2**20:.1f} MiB"

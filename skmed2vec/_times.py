@@ -36,8 +36,9 @@ def public_kind(kind):
 def _datetimes_to_days(values):
     """numpy datetime64 values to float days since 1970-01-01, to the microsecond.
 
-    Float days keep microseconds apart up to the year 2059 (the spacing of
-    doubles near 32,768 days is 0.6 microseconds); seconds were too coarse for
+    Float days keep microseconds apart up to the year 2149 (the spacing of
+    doubles from 32,768 to 65,536 days is 0.63 microseconds, then 1.26 up to
+    2328); seconds were too coarse for
     MEDS's microsecond timestamps, where an event a fraction of a second after
     a prediction time would have counted as at it.
     """
@@ -148,6 +149,14 @@ def _parse_dates(values, what, where):
         raise _parse_error(exc, what, values, where) from None
     if parsed is None:
         parsed = _parse_aware(values, what, where)
+    not_a_time = np.asarray(pd.isna(parsed))
+    if not_a_time.any():  # "", "NaT", "nan": pandas' words for a missing time
+        first = np.flatnonzero(not_a_time)[0]
+        raise ValueError(
+            f"{what} must be dates or datetimes; got {values[first]!r}{place(where, first)}, which "
+            "reads as 'not a time'. Give a missing time as None or NaN (in a table, a row "
+            "without a time is a static row), not as text."
+        )
     kind = "datetime"
     if parsed.tz is not None:
         parsed, kind = parsed.tz_convert("UTC").tz_localize(None), AWARE
@@ -173,12 +182,14 @@ def _parse_error(exc, what, values, where):
     )
 
 
-# An ISO 8601 date and time with a UTC offset: "2020-03-29T02:30+02:00", "...Z".
+# An ISO 8601 date and time with a UTC offset: "2020-03-29T02:30+02:00", "...Z", or
+# "... UTC" as BigQuery writes timestamps (MIMIC-IV on BigQuery).
 _AWARE_STRING = re.compile(
     r"^\s*\d{4}-?\d{2}-?\d{2}[T ]\d{2}(:?\d{2}(:?\d{2}([.,]\d+)?)?)?\s*"
-    r"(Z|[+-]\d{2}(:?\d{2})?)\s*$",
+    r"(Z|UTC|[+-]\d{2}(:?\d{2})?)\s*$",
     re.IGNORECASE,
 )
+_UTC_SUFFIX = re.compile(r"\s*UTC\s*$", re.IGNORECASE)
 
 
 def _parse_aware(values, what, where):
@@ -191,17 +202,21 @@ def _parse_aware(values, what, where):
             aware[i] = _AWARE_STRING.match(v) is not None
         elif isinstance(v, _dt.datetime):
             aware[i] = v.tzinfo is not None
+    if not aware.any():  # not a time zone problem: a value pandas cannot read
+        first = _first_unparsable(values)
+        at = "" if first is None else f" ({values[first]!r}{place(where, first)})"
+        raise ValueError(
+            f"could not parse {what}{at}. Use dates, datetimes or ISO strings such as '2020-01-31'."
+        )
     if not aware.all():
         naive = np.flatnonzero(~aware)[0]
-        example = (
-            f", e.g. {values[aware][0]!r} and {values[naive]!r}{place(where, naive)}"
-            if aware.any()
-            else ""
-        )
         raise ValueError(
-            f"{what} mix timezone-aware and naive values{example}; make them all "
-            "aware or all naive."
+            f"{what} mix timezone-aware and naive values, e.g. {values[aware][0]!r} and "
+            f"{values[naive]!r}{place(where, naive)}; make them all aware or all naive."
         )
+    values = np.array(
+        [_UTC_SUFFIX.sub("+00:00", v) if isinstance(v, str) else v for v in values], dtype=object
+    )
     try:
         return pd.to_datetime(values, format="ISO8601", utc=True)
     except (ValueError, TypeError, OverflowError) as exc:

@@ -100,6 +100,21 @@ BAD_INPUTS = [
         "timezone-aware and naive",
         id="time-mixed-tz-date-datetime",
     ),
+    # Text pandas reads as "not a time" was a date 292,000 years ago.
+    pytest.param(
+        [[("NaT", "A"), ("2020-01-01", "B")]],
+        ValueError,
+        "got 'NaT' (timeline 0, event 0), which reads as 'not a time'",
+        id="time-NaT-string",
+    ),
+    pytest.param([[("", "A")]], ValueError, "got '' (timeline 0, event 0)", id="time-empty"),
+    pytest.param([[("nan", "A")]], ValueError, "reads as 'not a time'", id="time-nan-string"),
+    pytest.param(
+        [[("not a date (tz)", "A")]],
+        ValueError,
+        "could not parse times ('not a date (tz)' (timeline 0, event 0))",
+        id="time-unparseable-mentioning-tz",
+    ),
     pytest.param(
         [[(0, "A"), ("2020-01-01", "B")]],
         ValueError,
@@ -177,6 +192,26 @@ def test_timezone_aware_times_with_different_offsets_are_the_same_clock():
     np.testing.assert_array_equal(as_timelines([paris]).times, expected)
     np.testing.assert_array_equal(as_timelines([objects]).times, expected)
     np.testing.assert_allclose(np.diff(expected), [23 / 24])
+
+
+def test_bigquery_utc_suffix_is_utc():
+    # BigQuery (MIMIC-IV there) writes timestamps as "2180-07-23 12:35:00 UTC".
+    bigquery = [("2020-03-28 11:00:00 UTC", "A"), ("2020-03-29 10:00:00 utc", "B")]
+    iso = [("2020-03-28T11:00Z", "A"), ("2020-03-29T10:00Z", "B")]
+    np.testing.assert_array_equal(as_timelines([bigquery]).times, as_timelines([iso]).times)
+    table = pd.DataFrame(
+        {"subject_id": [1, 1], "time": [t for t, _ in bigquery], "code": ["A", "B"]}
+    )
+    X, _ = events_to_timelines(table)
+    np.testing.assert_array_equal(X.times, as_timelines([iso]).times)
+
+
+def test_not_a_time_text_is_refused_in_tables_and_prediction_times():
+    table = pd.DataFrame({"subject_id": [1, 1], "time": ["NaT", "2020-01-02"], "code": ["A", "B"]})
+    with pytest.raises(ValueError, match="reads as 'not a time'"):
+        events_to_timelines(table)
+    with pytest.raises(ValueError, match="reads as 'not a time'"):
+        as_timelines([[("2020-01-01", "A")]], prediction_times=["NaT"])
 
 
 def test_prediction_times_of_another_kind_raise():

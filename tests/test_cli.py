@@ -491,6 +491,42 @@ def test_events_csv_codes_are_read_as_written(tmp_path, capsys):
     assert sorted(written)[:4] == ["00002143380", "0389", "250.00", "4019"]
 
 
+def test_subject_ids_of_text_files_are_read_as_written(small_meds, tmp_path, capsys):
+    # 0123 and 123 are two patients; reading ids as numbers merged their events.
+    events = tmp_path / "events.csv"
+    events.write_text(
+        "subject_id,time,code\n"
+        "0123,2020-01-01,A\n0123,2020-01-02,B\n0123,2020-01-03,A\n"
+        "123,2020-01-01,C\n123,2020-01-02,D\n123,2020-01-03,C\n"
+    )
+    model = tmp_path / "m.skops"
+    assert main(["fit", "--events", str(events), *FAST, "-o", str(model)]) == 0
+    labels = tmp_path / "labels.csv"
+    labels.write_text("subject_id,prediction_time\n0123,2020-01-05\n123,2020-01-05\n")
+    out = tmp_path / "features.parquet"
+    argv = ["transform", "--model", str(model), "--events", str(events), "--labels", str(labels)]
+    assert main([*argv, "-o", str(out)]) == 0
+    features = pd.read_parquet(out)
+    assert features["subject_id"].tolist() == ["0123", "123"]
+    rows = features.iloc[:, 2:].to_numpy()
+    assert not np.allclose(rows[0], rows[1])  # A, B against C, D
+    # Numeric ids in the events (MEDS): label ids written as numbers join them...
+    meds_model = tmp_path / "meds.skops"
+    assert (
+        main(["fit", "--meds", str(small_meds), "--split", "all", *FAST, "-o", str(meds_model)])
+        == 0
+    )
+    labels.write_text("subject_id,prediction_time\n7,2017-01-01\n12,2017-01-01\n")
+    argv = ["transform", "--model", str(meds_model), "--meds", str(small_meds), "--split", "all"]
+    assert main([*argv, "--labels", str(labels), "-o", str(out)]) == 0
+    assert pd.read_parquet(out)["subject_id"].tolist() == [7, 12]
+    # ... and ids that are not written as numbers are refused, not matched to 7.
+    labels.write_text("subject_id,prediction_time\n007,2017-01-01\n")
+    capsys.readouterr()
+    assert main([*argv, "--labels", str(labels), "-o", str(out)]) != 0
+    assert "subject_id '007' is not written as a number" in capsys.readouterr().err
+
+
 @pytest.mark.parametrize("name", ["events.tsv", "events.tsv.gz", "events.txt", "events.csv.gz"])
 def test_events_separator_follows_the_suffix(tmp_path, name):
     separator = "," if ".csv" in name else "\t"

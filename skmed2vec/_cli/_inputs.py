@@ -17,6 +17,7 @@ __all__ = [
     "label_values",
     "read_codes_metadata",
     "read_events",
+    "ids_as_in_events",
     "read_labels",
     "timeline_options",
     "timelines_for_labels",
@@ -313,7 +314,11 @@ def read_events(args):
             args.events,
             "--events",
             args.verbose,
-            text_columns=[args.code_col, getattr(args, "description_col", None) or args.code_col],
+            text_columns=[
+                args.code_col,
+                getattr(args, "description_col", None) or args.code_col,
+                args.subject_col,  # as written: 0123 and 123 are two subjects
+            ],
             encoding=getattr(args, "encoding", None),
         )
         source, option = args.events, "--events"
@@ -361,11 +366,49 @@ def read_codes_metadata(args, events=None):
 
 def read_labels(path):
     """A MEDS label table: subject_id, prediction_time, and boolean_value if present."""
-    labels = _read_table(path, "--labels")
+    labels = _read_table(path, "--labels", text_columns=["subject_id"])
     _require_columns(labels, ["subject_id", "prediction_time"], "--labels", path)
-    if labels["prediction_time"].isna().any():
-        raise CommandError(f"--labels {path}: prediction_time is missing in some rows")
+    for column in ("subject_id", "prediction_time"):
+        if labels[column].isna().any():
+            raise CommandError(f"--labels {path}: {column} is missing in some rows")
     return labels.reset_index(drop=True)
+
+
+def ids_as_in_events(labels, event_ids, path):
+    """``labels`` with its subject ids of the kind of ``event_ids``, to join them.
+
+    Text files keep ids as written (``0123`` and ``123`` are two subjects). Where
+    one side's ids are numbers and the other's text, text written as a number
+    (``123``) is that number; text that is not (``0123``, ``P7``) is refused.
+
+    Parameters
+    ----------
+    labels : pandas.DataFrame
+        A label table from :func:`read_labels`.
+    event_ids : pandas.Series
+        The events' subject ids.
+    path : str or path-like
+        The label file, for messages.
+
+    Returns
+    -------
+    pandas.DataFrame
+    """
+    ids = labels["subject_id"]
+    numbers = pd.api.types.is_numeric_dtype(event_ids)
+    if numbers == pd.api.types.is_numeric_dtype(ids):
+        return labels
+    if not numbers:  # text ids in the events: numbers as they are written
+        return labels.assign(subject_id=ids.map(lambda v: str(int(v)) if v == int(v) else str(v)))
+    text = ids.astype(str).str.strip()
+    written = text.str.fullmatch(r"-?(0|[1-9][0-9]*)").to_numpy()
+    if not written.all():
+        raise CommandError(
+            f"--labels {path}: subject_id {text[~written].iloc[0]!r} is not written as a "
+            f"number, but the events' subject ids are numbers (e.g. {event_ids.iloc[0]}); "
+            "write the label file's ids as the events' are"
+        )
+    return labels.assign(subject_id=text.astype(np.int64))
 
 
 def _boolean(value):

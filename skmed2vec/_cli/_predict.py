@@ -11,6 +11,7 @@ from .._timelines import events_to_timelines
 from ._errors import CommandError
 from ._inputs import (
     add_labels_option,
+    ids_as_in_events,
     label_values,
     read_events,
     read_labels,
@@ -104,6 +105,7 @@ def run(args):
     labels["boolean_value"] = label_values(labels, args.labels)
     train_events = _split_events(args, args.train_split)
     target_events = _split_events(args, args.split)
+    labels = ids_as_in_events(labels, train_events["subject_id"], args.labels)
     train_labels = labels[labels["subject_id"].isin(train_events["subject_id"].unique())]
     target_labels = labels[labels["subject_id"].isin(target_events["subject_id"].unique())]
     for part, split in (

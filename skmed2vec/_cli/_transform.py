@@ -8,6 +8,7 @@ from ._errors import CommandError
 from ._inputs import (
     add_input_options,
     add_labels_option,
+    ids_as_in_events,
     read_events,
     read_labels,
     timelines_for_labels,
@@ -62,6 +63,7 @@ def run(args):
     pipeline, embedder, _ = load_model(args)
     labels = read_labels(args.labels)
     events = read_events(args)
+    labels = ids_as_in_events(labels, events[args.subject_col], args.labels)
     features, names = features_for_labels(pipeline, embedder, events, labels, args)
     frame = pd.DataFrame(features, columns=names)
     frame.insert(0, "prediction_time", labels["prediction_time"].to_numpy())

@@ -449,9 +449,10 @@ def events_to_timelines(
         including the prediction time).
     static_events : {"first", "drop", "error"}, default="first"
         Rows without a time (MEDS static rows: sex, race...). ``"first"``
-        makes them events at the subject's first timed event (or one second
-        before its earliest prediction time, if that is earlier), so every
-        sample of the subject sees them; ``"drop"`` leaves them out;
+        makes them events at the subject's first timed event (for a sample
+        whose prediction time is not after it, one second before that
+        prediction time), so every sample of the subject sees them, placed
+        from the sample's own rows only; ``"drop"`` leaves them out;
         ``"error"`` raises, naming the row. The count is logged.
 
     Returns
@@ -551,17 +552,24 @@ def events_to_timelines(
         else:
             sample_subject, pred = positions, pred_days
 
+    if untimed.any() and static_events != "first":
+        keep = _static_rule(untimed, static_events, where)
+        patient, days, codes, untimed = patient[keep], days[keep], codes[keep], untimed[keep]
+    # Each sample's events: its subject's, once per label row.
+    owner, n_owners = patient, len(subject_ids)
+    if prediction_times is not None and not per_subject:
+        rows = _sample_events(patient, sample_subject, len(subject_ids))
+        lengths = np.bincount(patient, minlength=len(subject_ids))[sample_subject]
+        owner = np.repeat(np.arange(len(sample_subject)), lengths)
+        patient, days, codes, untimed = patient[rows], days[rows], codes[rows], untimed[rows]
+        n_owners = len(sample_subject)
     if untimed.any():
-        days, keep = _place_static(
-            days, untimed, patient, pred, sample_subject, len(subject_ids), static_events, where
-        )
-        if keep is not None:
-            patient, days, codes = patient[keep], days[keep], codes[keep]
+        days = _place_static(days, untimed, owner, pred, n_owners)
 
-    counts = np.bincount(patient, minlength=len(subject_ids))
+    counts = np.bincount(owner, minlength=n_owners)
     # Codes are strings by now: ranking them first sorts the same, without
     # comparing Python strings inside the sort.
-    order = np.lexsort((pd.factorize(codes, sort=True)[0], days, patient))
+    order = np.lexsort((pd.factorize(codes, sort=True)[0], days, owner))
     offsets = np.concatenate([[0], np.cumsum(counts)])
     X = Timelines(
         codes[order],
@@ -571,8 +579,6 @@ def events_to_timelines(
         presorted=True,
         at_prediction_time=at_prediction_time,
     )
-    if prediction_times is not None and not per_subject:
-        X = X.take(sample_subject)
     sample_ids = subject_ids[sample_subject]
     index = pd.MultiIndex.from_arrays(
         [sample_ids, _days_to_labels(pred, kind)], names=[subject_col, _PREDICTION_COL]
@@ -581,8 +587,8 @@ def events_to_timelines(
     return X, sample_ids
 
 
-def _place_static(days, untimed, patient, pred, sample_subject, n_subjects, rule, where):
-    """Times of the rows without one, by ``rule``; returns (days, rows kept or None)."""
+def _static_rule(untimed, rule, where):
+    """Rows kept under ``static_events`` ``"drop"``; ``"error"`` raises naming the first."""
     n_static = int(untimed.sum())
     if rule == "error":
         first = np.flatnonzero(untimed)[0]
@@ -590,24 +596,38 @@ def _place_static(days, untimed, patient, pred, sample_subject, n_subjects, rule
             f"{n_static} event(s) have no time, the first {where(first)}; pass "
             "static_events='first' or 'drop' for MEDS static rows, or give them a time."
         )
-    if rule == "drop":
-        logger.info("events_to_timelines: dropped %d static event(s) without a time", n_static)
-        return days, ~untimed
+    logger.info("events_to_timelines: dropped %d static event(s) without a time", n_static)
+    return ~untimed
+
+
+def _sample_events(patient, sample_subject, n_subjects):
+    """Positions of each sample's events (its subject's), sample after sample."""
+    by_subject = np.argsort(patient, kind="stable")
+    lengths = np.bincount(patient, minlength=n_subjects)
+    starts = np.concatenate([[0], np.cumsum(lengths)[:-1]])[sample_subject]
+    lengths = lengths[sample_subject]
+    offsets = np.concatenate([[0], np.cumsum(lengths)])
+    return by_subject[np.repeat(starts - offsets[:-1], lengths) + np.arange(offsets[-1])]
+
+
+def _place_static(days, untimed, owner, pred, n_owners):
+    """Times of the rows without one: at the sample's first timed event, or one second
+    before its prediction time if that is not later (so the sample sees them).
+
+    Each sample is placed from its own events and prediction time only, so its
+    features do not depend on the other samples of the call. A sample with static
+    rows only has them one second before its prediction time, or at day 0.
+    """
     timed = ~untimed
-    first = np.full(n_subjects, np.inf)
-    np.minimum.at(first, patient[timed], days[timed])
-    earliest_pred = np.full(n_subjects, np.inf)
-    has_pred = ~np.isnan(pred)
-    np.minimum.at(earliest_pred, sample_subject[has_pred], pred[has_pred])
-    at = np.where(earliest_pred <= first, earliest_pred - _STATIC_LEAD, first)
-    if not np.isfinite(at).all():
-        # Subjects with static rows only: the earliest time of the data set.
-        known = np.concatenate([days[timed], pred[has_pred]])
-        at[~np.isfinite(at)] = known.min() - _STATIC_LEAD if known.size else 0.0
+    first = np.full(n_owners, np.inf)
+    np.minimum.at(first, owner[timed], days[timed])
+    before = pred - _STATIC_LEAD  # NaN without a prediction time
+    at = np.where(before <= first - _STATIC_LEAD, before, first)
+    at = np.where(np.isfinite(at), at, np.where(np.isnan(before), 0.0, before))
     days = days.copy()
-    days[untimed] = at[patient[untimed]]
+    days[untimed] = at[owner[untimed]]
     logger.info(
-        "events_to_timelines: %d static event(s) placed at their subject's first event",
-        n_static,
+        "events_to_timelines: %d static event(s) placed at their sample's first event",
+        int(untimed.sum()),
     )
-    return days, None
+    return days

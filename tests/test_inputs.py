@@ -483,11 +483,16 @@ def test_static_rows_without_a_time():
     X, _ = events_to_timelines(events, prediction_times=labels)
     cut = _cut(X)
     day = pd.Timestamp("2020-01-01").value / 86400e9
-    # Before every prediction time, even one that precedes the first timed event.
-    assert [c for _, c in cut[0]] == ["SEX//F", "E11.9"]
+    # At the first timed event, or before a prediction time that precedes it.
+    first = pd.Timestamp("2020-01-05").value / 86400e9
+    assert cut[0] == [(first, "E11.9"), (first, "SEX//F")]
     assert cut[1] == [(day - 1 / 86400, "SEX//F")]
     assert [c for _, c in cut[2]] == ["J45", "SEX//M"]
     assert [c for _, c in cut[3]] == ["SEX//F"]
+    # Each sample from its own rows: the same whatever the other label rows.
+    for row in range(len(labels)):
+        alone, _ = events_to_timelines(events, prediction_times=labels.iloc[[row]])
+        assert _cut(alone)[0] == cut[row]
     dropped, _ = events_to_timelines(events, static_events="drop")
     assert dropped.lengths.tolist() == [2, 1, 0]
     with pytest.raises(ValueError, match=re.escape("3 event(s) have no time, the first at row 0")):

@@ -553,7 +553,7 @@ class TemporalMed2VecEmbedder(TimelineEstimatorMixin, TransformerMixin, BaseEsti
     def most_similar(self, code, topn=10):
         """The ``topn`` codes with the highest cosine similarity to ``code``.
 
-        ``code`` itself and ``"<UNK>"`` are left out.
+        ``code`` itself and ``"<UNK>"`` are left out; ties go to the code first in ``codes_``.
 
         Returns
         -------
@@ -568,8 +568,8 @@ class TemporalMed2VecEmbedder(TimelineEstimatorMixin, TransformerMixin, BaseEsti
         topn = min(int(topn), len(cosines) - len(left_out))
         if topn == 0:
             return []
-        best = np.argpartition(-cosines, topn - 1)[:topn]
-        best = best[np.argsort(-cosines[best], kind="stable")]
+        candidates = np.flatnonzero(cosines >= -np.partition(-cosines, topn - 1)[topn - 1])
+        best = candidates[np.argsort(-cosines[candidates], kind="stable")][:topn]
         return [(str(self.codes_[i]), float(cosines[i])) for i in best]
 
     def to_frame(self):

@@ -54,6 +54,26 @@ def _histories(X, anchors, patient):
     )
 
 
+def _window_ends(times, ends, anchors, horizon):
+    """Position after the last event within ``horizon`` days of each anchor, in its timeline.
+
+    A bisection of each anchor's own timeline (``anchors[i]`` to ``ends[i]``,
+    times sorted), all anchors at once: exact whatever the number of timelines
+    (one search over ``patient * big + time`` keys lost the seconds of later
+    patients to float rounding).
+    """
+    bound = times[anchors] + horizon
+    low, high = anchors + 1, np.asarray(ends, dtype=np.int64).copy()
+    while True:
+        open_ = low < high
+        if not open_.any():
+            return low
+        middle = (low + high) // 2
+        within = open_ & (times[np.minimum(middle, times.size - 1)] <= bound)
+        low = np.where(within, middle + 1, low)
+        high = np.where(open_ & ~within, middle, high)
+
+
 def _following_code(X, anchors, patient, horizon, known, rng):
     """One code drawn among the distinct known codes within ``horizon`` days after each anchor.
 
@@ -62,9 +82,7 @@ def _following_code(X, anchors, patient, horizon, known, rng):
     from the negatives; anchors with no known code following get -1.
     """
     n_codes = len(X.code_names)
-    # Times are sorted within a patient: one search over (patient, time) keys.
-    keys_in_time = patient * 1e7 + (X.times - X.times.min())
-    limit = np.searchsorted(keys_in_time, keys_in_time[anchors] + horizon, side="right")
+    limit = _window_ends(X.times, X.offsets[patient[anchors] + 1], anchors, horizon)
     lengths = limit - anchors - 1
     owner = np.repeat(np.arange(anchors.size), lengths)
     firsts = np.concatenate([[0], np.cumsum(lengths)])

@@ -182,3 +182,12 @@ def test_sklearn_compatible_estimator(estimator, check):
 )
 def test_data_free_sklearn_checks(check):
     getattr(estimator_checks, check)("BagOfCodes", clone(ESTIMATOR))
+
+
+def test_distinct_windows_give_distinct_column_names():
+    # "{:g}" kept 6 digits: 365.25 and 365.2501 days gave the same names.
+    bag = BagOfCodes(windows=[365.25, 365.2501, 30, None]).fit([[(0, "A")]])
+    names = bag.get_feature_names_out().tolist()
+    assert len(set(names)) == len(names)
+    assert names[:2] == ["binary_365.25d_<UNK>", "binary_365.25d_A"]
+    assert "binary_365.2501d_A" in names and "binary_30d_A" in names and "binary_all_A" in names

@@ -345,3 +345,19 @@ def test_inspection_refuses_what_it_cannot_answer_and_never_serves_stale_norms(f
             fitted.transform([[(day(0), fitted.codes_[1])]])
     finally:
         fitted.set_params(recency_decay=None)
+
+
+def test_most_similar_breaks_ties_by_vocabulary_order():
+    # argpartition picked an arbitrary subset and order among tied cosines.
+    emb = TemporalMed2VecEmbedder(embed_dim=2, epochs=1, random_state=0).fit(
+        [[(0, f"C{i}") for i in range(1, 14)]] * 2
+    )
+    same = {f"C{i}" for i in range(1, 8)}
+    emb.code_vectors_ = np.array(
+        [[0, 0] if c == "<UNK>" else [1, 0] if c in same else [-1, 0] for c in emb.codes_],
+        dtype=np.float32,
+    )  # C1..C7 one vector, C8..C13 the opposite one
+    tied = [c for c in emb.codes_ if c in same - {"C1"}]
+    opposite = [c for c in emb.codes_ if c not in same | {"<UNK>"}]
+    assert [c for c, _ in emb.most_similar("C1", topn=3)] == tied[:3]
+    assert [c for c, _ in emb.most_similar("C1", topn=9)] == tied + opposite[:3]

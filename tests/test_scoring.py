@@ -77,3 +77,24 @@ def test_grid_search_with_the_score_prefers_a_moderate_decay():
     ).fit(X)
     # The planted outcome depends on the last 180 days: the labelled metrics pick 0.01 too.
     assert search.best_params_["time_decay"] == 0.01
+
+
+def test_horizon_is_exact_for_timelines_far_down_a_large_table():
+    # Keys patient * 1e7 + time lost minutes to rounding 3 million timelines down:
+    # a code 30 days and 2 minutes later counted as following within 30 days.
+    from skmed2vec._scoring import _anchors, _following_code
+    from skmed2vec._timelines import Timelines
+
+    t0 = 18000.0 + 1234.5 / 86400
+    times = np.array([t0, t0 + 29.5, t0 + 30 + 120 / 86400])
+    for lead in (0, 3_000_000):
+        offsets = np.concatenate([np.zeros(lead + 1, dtype=np.int64), [3]])
+        X = Timelines(
+            np.array([1, 2, 3]), times, offsets, code_names=np.array(CODES[:4]),
+            time_kind="datetime", presorted=True,
+        )  # fmt: skip
+        rng = np.random.RandomState(0)
+        anchors, patient = _anchors(X, 30.0, rng)
+        known = np.array([False, True, True, True])
+        _, keys = _following_code(X, anchors, patient, 30.0, known, rng)
+        assert dict(zip(keys // 4, keys % 4)) == {0: 2, 1: 3}  # A -> B only, B -> C

@@ -97,6 +97,7 @@ def worker(path, budget_mib):
         seconds = time.perf_counter() - start
     result = {
         "seconds": seconds,
+        "rss_before_mb": before_rss,
         "anon_above_mb": anon.peak - before_anon,
         "rss_above_mb": peak.peak - before_rss,
         "distinct_pairs": n_keys,
@@ -180,6 +181,7 @@ def main():
                 "seconds": median([x["seconds"] for x in mine]),
                 "seconds_range": [round(min(x["seconds"] for x in mine), 2),
                                   round(max(x["seconds"] for x in mine), 2)],
+                "rss_before_mb": median([x["rss_before_mb"] for x in mine]),
                 "anon_above_mb": median([x["anon_above_mb"] for x in mine]),
                 "rss_above_mb": median([x["rss_above_mb"] for x in mine]),
                 "finished_in_cgroup": survived.get(budget, ""),
@@ -199,6 +201,7 @@ def main():
                 ("rows_on_disk", "rows on disk", ""),
                 ("seconds", "s (median)", ".2f"),
                 ("seconds_range", "range", ""),
+                ("rss_before_mb", "RSS with the input MB", ".0f"),
                 ("anon_above_mb", "anonymous peak MB above input", ".0f"),
                 ("rss_above_mb", "RSS high-water MB above input", ".0f"),
                 ("finished_in_cgroup", f"finished in {args.cgroup_mb} MB", ""),

@@ -208,6 +208,9 @@ def count_pairs(
     Returns
     -------
     PairCounts
+        Its keys and values are memory-mapped from a temporary file (removed
+        when the counts are collected) when they exceed a quarter of
+        scikit-learn's ``working_memory`` (``sklearn.set_config``).
 
     Examples
     --------

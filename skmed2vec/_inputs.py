@@ -555,25 +555,46 @@ def events_to_timelines(
     if untimed.any() and static_events != "first":
         keep = _static_rule(untimed, static_events, where)
         patient, days, codes, untimed = patient[keep], days[keep], codes[keep], untimed[keep]
-    # Each sample's events: its subject's, once per label row.
-    owner, n_owners = patient, len(subject_ids)
-    if prediction_times is not None and not per_subject:
-        rows = _sample_events(patient, sample_subject, len(subject_ids))
-        lengths = np.bincount(patient, minlength=len(subject_ids))[sample_subject]
-        owner = np.repeat(np.arange(len(sample_subject)), lengths)
-        patient, days, codes, untimed = patient[rows], days[rows], codes[rows], untimed[rows]
-        n_owners = len(sample_subject)
-    if untimed.any():
-        days = _place_static(days, untimed, owner, pred, n_owners)
+    n_subjects = len(subject_ids)
+    first = np.full(n_subjects, np.inf)
+    if untimed.any():  # at the subject's first timed event for now (day 0 if none)
+        logger.info(
+            "events_to_timelines: %d static event(s) placed at their subject's first event",
+            int(untimed.sum()),
+        )
+        np.minimum.at(first, patient[~untimed], days[~untimed])
+        days = days.copy()
+        days[untimed] = np.where(np.isfinite(first), first, 0.0)[patient[untimed]]
 
-    counts = np.bincount(owner, minlength=n_owners)
+    counts = np.bincount(patient, minlength=n_subjects)
     # Codes are strings by now: ranking them first sorts the same, without
     # comparing Python strings inside the sort.
-    order = np.lexsort((pd.factorize(codes, sort=True)[0], days, owner))
+    ranks = pd.factorize(codes, sort=True)[0]
+    order = np.lexsort((ranks, days, patient))
     offsets = np.concatenate([[0], np.cumsum(counts)])
+    owner, events = patient[order], order
+    if prediction_times is not None and not per_subject:
+        # One timeline per label row: the subject's sorted events, copied.
+        lengths = counts[sample_subject]
+        starts = offsets[:-1][sample_subject]
+        offsets = np.concatenate([[0], np.cumsum(lengths)])
+        taken = np.repeat(starts - offsets[:-1], lengths) + np.arange(offsets[-1])
+        events, owner = order[taken], np.repeat(np.arange(len(sample_subject)), lengths)
+        first = first[sample_subject]
+    codes, days = codes[events], days[events]
+    if untimed.any():
+        static = untimed[events]
+        days, moving = _place_static(days, static, owner, first, pred)
+        if moving.any():
+            # Moved before the first event: those samples' static events go first,
+            # in their order (by code), then the rest, in theirs.
+            touched = np.flatnonzero(np.isin(owner, owner[moving]))
+            position = np.arange(len(days))
+            position[touched] = touched[np.lexsort((~moving[touched], owner[touched]))]
+            codes, days = codes[position], days[position]
     X = Timelines(
-        codes[order],
-        days[order],
+        codes,
+        days,
         offsets,
         time_kind=public_kind(kind) or "days",
         presorted=True,
@@ -600,34 +621,18 @@ def _static_rule(untimed, rule, where):
     return ~untimed
 
 
-def _sample_events(patient, sample_subject, n_subjects):
-    """Positions of each sample's events (its subject's), sample after sample."""
-    by_subject = np.argsort(patient, kind="stable")
-    lengths = np.bincount(patient, minlength=n_subjects)
-    starts = np.concatenate([[0], np.cumsum(lengths)[:-1]])[sample_subject]
-    lengths = lengths[sample_subject]
-    offsets = np.concatenate([[0], np.cumsum(lengths)])
-    return by_subject[np.repeat(starts - offsets[:-1], lengths) + np.arange(offsets[-1])]
+def _place_static(days, static, owner, first, pred):
+    """Move each sample's static events before its prediction time where needed.
 
-
-def _place_static(days, untimed, owner, pred, n_owners):
-    """Times of the rows without one: at the sample's first timed event, or one second
-    before its prediction time if that is not later (so the sample sees them).
-
-    Each sample is placed from its own events and prediction time only, so its
-    features do not depend on the other samples of the call. A sample with static
-    rows only has them one second before its prediction time, or at day 0.
+    They sit at the sample's first timed event (``first``; day 0 without one).
+    Where the prediction time is not after it, they go one second before the
+    prediction time, so the sample sees them. Each sample is placed from its own
+    events and prediction time only, so its features do not depend on the other
+    samples of the call. Returns the times and the events moved.
     """
-    timed = ~untimed
-    first = np.full(n_owners, np.inf)
-    np.minimum.at(first, owner[timed], days[timed])
     before = pred - _STATIC_LEAD  # NaN without a prediction time
-    at = np.where(before <= first - _STATIC_LEAD, before, first)
-    at = np.where(np.isfinite(at), at, np.where(np.isnan(before), 0.0, before))
-    days = days.copy()
-    days[untimed] = at[owner[untimed]]
-    logger.info(
-        "events_to_timelines: %d static event(s) placed at their sample's first event",
-        int(untimed.sum()),
-    )
-    return days
+    moving = static & (before <= first - _STATIC_LEAD)[owner]
+    if moving.any():
+        days = days.copy()
+        days[moving] = before[owner[moving]]
+    return days, moving

@@ -198,7 +198,11 @@ class BagOfCodes(TimelineEstimatorMixin, TransformerMixin, BaseEstimator):
         check_is_fitted(self, "codes_")
         names = []
         for window in self._windows():
-            label = "all" if window is None else f"{np.format_float_positional(window, trim='-')}d"
+            label = (
+                "all"
+                if window is None
+                else f"{np.format_float_positional(float(window), trim='-')}d"
+            )
             names += [f"{self.weighting}_{label}_{code}" for code in self.codes_.tolist()]
         return np.asarray(names, dtype=object)
 

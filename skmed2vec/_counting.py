@@ -99,6 +99,19 @@ def _bin_totals(keys, counts, bin_weights):
         out_keys, out_totals = folder.array("keys", np.int64, n), folder.array("totals", float, n)
     else:
         out_keys, out_totals = np.empty(n, np.int64), np.empty(n)
+    try:
+        at = _sum_bins(keys, counts, bin_weights, block, out_keys, out_totals)
+    except BaseException:
+        _close(folder)  # no file left behind, whatever stopped the sums
+        raise
+    if folder is None:
+        return out_keys[:at].copy(), out_totals[:at].copy(), None
+    return out_keys[:at], out_totals[:at], folder
+
+
+def _sum_bins(keys, counts, bin_weights, block, out_keys, out_totals):
+    """Fill :func:`_bin_totals`' outputs block by block; return how many pairs."""
+    n = keys.size
     at = lo = 0
     while lo < n:
         hi = min(lo + block, n)
@@ -112,9 +125,20 @@ def _bin_totals(keys, counts, bin_weights):
         stop = at + int(np.count_nonzero(positive))
         out_keys[at:stop], out_totals[at:stop] = pairs[starts][positive], totals[positive]
         at, lo = stop, hi
-    if folder is None:
-        return out_keys[:at].copy(), out_totals[:at].copy(), None
-    return out_keys[:at], out_totals[:at], folder
+    return at
+
+
+def _close(folder):
+    if folder is not None:
+        folder.close()
+
+
+def _closing(chunks, folder):
+    """``chunks``, then the folder of the arrays they read removed (also when dropped)."""
+    try:
+        yield from chunks
+    finally:
+        _close(folder)
 
 
 class _Weights:
@@ -303,7 +327,7 @@ class PairCounts:
     True
     """
 
-    _scratch = _totals_scratch = None  # folders of on-disk arrays
+    _scratch = None  # the folder of on-disk keys and values
 
     def __init__(
         self,
@@ -401,7 +425,6 @@ class PairCounts:
         # On-disk keys and values pickle as plain arrays; the folder stays here.
         state = self.__dict__.copy()
         state.pop("_scratch", None)
-        state.pop("_totals_scratch", None)
         return state
 
     def __eq__(self, other):
@@ -448,7 +471,11 @@ class PairCounts:
         targets, contexts : ndarray of int32
         weights : ndarray of float64
         """
-        return _both_directions(*self._totals(time_decay), self.n_codes)
+        keys, totals, folder = self._totals(time_decay)
+        try:
+            return _both_directions(keys, totals, self.n_codes)
+        finally:
+            _close(folder)
 
     def pair_weight_chunks(self, time_decay=None):
         """:meth:`pair_weights` as ``(n_rows, iterator of chunks)``, in the same order.
@@ -456,16 +483,17 @@ class PairCounts:
         For consumers that convert the rows as they come (the float64 table
         of all directed rows is never built).
         """
-        return both_direction_chunks(*self._totals(time_decay), self.n_codes)
+        keys, totals, folder = self._totals(time_decay)
+        n_rows, chunks = both_direction_chunks(keys, totals, self.n_codes)
+        return n_rows, _closing(chunks, folder)
 
     def _totals(self, time_decay):
-        """Sorted unordered keys and their weight totals for ``time_decay``."""
+        """Sorted unordered keys, their weight totals for ``time_decay``, and the
+        folder holding them when they were written to disk (else None)."""
         if self.binned:
             if time_decay is None:
                 raise ValueError("these pair counts are per gap bin; pass a time_decay.")
-            keys, totals, self._totals_scratch = _bin_totals(
-                self.keys, self.values, temporal_weight(bin_gaps(), time_decay)
-            )
+            return _bin_totals(self.keys, self.values, temporal_weight(bin_gaps(), time_decay))
         else:
             # Within float32 rounding: np.float32(0.01) is the 0.01 the counts used.
             if time_decay is not None and not np.isclose(
@@ -475,8 +503,7 @@ class PairCounts:
                     f"these pair counts were made with time_decay={self.time_decay}; got "
                     f"time_decay={time_decay!r}. Count with time_decay=None to tune it."
                 )
-            keys, totals = self.keys, _Weights(self.values)
-        return keys, totals
+        return self.keys, _Weights(self.values), None
 
     def save(self, path):
         """Write the counts to a ``.npz`` file (no pickled objects)."""

@@ -302,13 +302,13 @@ class TemporalMed2VecEmbedder(TimelineEstimatorMixin, TransformerMixin, BaseEsti
         if self.objective == "negative_sampling":
             self._report(f"counting window pairs of {X.n_events:,} events, {len(X):,} samples")
             counts = self._count_pairs(X)
-            pairs = TrainingRows.from_chunks(*counts.pair_weight_chunks(self.time_decay))
-            idf = counts.idf()
-            del counts
-            self._report(
-                f"{len(pairs):,} distinct pairs"
-                + (" (in a temporary file)" if pairs.on_disk else "")
-            )
+            try:
+                pairs = TrainingRows.from_chunks(*counts.pair_weight_chunks(self.time_decay))
+                idf = counts.idf()
+            finally:
+                del counts  # its files go now, not with a traceback kept after a failure
+            where = " (in a temporary file)" if pairs.on_disk else ""
+            self._report(f"{len(pairs):,} distinct pairs{where}")
         code_counts = np.bincount(X.codes, minlength=len(X.code_names)).astype(np.int64)
         try:
             if idf is None:

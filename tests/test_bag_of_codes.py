@@ -186,7 +186,7 @@ def test_data_free_sklearn_checks(check):
 
 def test_distinct_windows_give_distinct_column_names():
     # "{:g}" kept 6 digits: 365.25 and 365.2501 days gave the same names.
-    bag = BagOfCodes(windows=[365.25, 365.2501, 30, None]).fit([[(0, "A")]])
+    bag = BagOfCodes(windows=[365.25, 365.2501, np.float32(0.1), 0.1, 30, None]).fit([[(0, "A")]])
     names = bag.get_feature_names_out().tolist()
     assert len(set(names)) == len(names)
     assert names[:2] == ["binary_365.25d_<UNK>", "binary_365.25d_A"]

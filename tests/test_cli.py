@@ -516,7 +516,7 @@ def test_subject_ids_of_text_files_are_read_as_written(small_meds, tmp_path, cap
         main(["fit", "--meds", str(small_meds), "--split", "all", *FAST, "-o", str(meds_model)])
         == 0
     )
-    labels.write_text("subject_id,prediction_time\n7,2017-01-01\n12,2017-01-01\n")
+    labels.write_text("subject_id,prediction_time\n7,2017-01-01\n12.0,2017-01-01\n")
     argv = ["transform", "--model", str(meds_model), "--meds", str(small_meds), "--split", "all"]
     assert main([*argv, "--labels", str(labels), "-o", str(out)]) == 0
     assert pd.read_parquet(out)["subject_id"].tolist() == [7, 12]
@@ -524,7 +524,7 @@ def test_subject_ids_of_text_files_are_read_as_written(small_meds, tmp_path, cap
     labels.write_text("subject_id,prediction_time\n007,2017-01-01\n")
     capsys.readouterr()
     assert main([*argv, "--labels", str(labels), "-o", str(out)]) != 0
-    assert "subject_id '007' is not written as a number" in capsys.readouterr().err
+    assert "subject_id '007' is not a whole number" in capsys.readouterr().err
 
 
 @pytest.mark.parametrize("name", ["events.tsv", "events.tsv.gz", "events.txt", "events.csv.gz"])

@@ -221,7 +221,8 @@ def test_pair_weight_chunks_are_pair_weights_in_pieces(time_decay, decay):
     counts = count_pairs(X, window=3, time_decay=time_decay)
     whole = counts.pair_weights(decay)
     # Chunks of 97 keys: many chunks.
-    n_rows, chunks = _pairs.both_direction_chunks(*counts._totals(decay), counts.n_codes, 97)
+    keys, totals, _ = counts._totals(decay)
+    n_rows, chunks = _pairs.both_direction_chunks(keys, totals, counts.n_codes, 97)
     pieces = [np.concatenate(part) for part in zip(*chunks, strict=True)]
     assert n_rows == len(whole[0])
     for piece, array in zip(pieces, whole, strict=True):
@@ -354,3 +355,41 @@ def test_binned_counts_without_pairs_give_empty_weights_and_fit_with_memory(tmp_
     with pytest.warns(UserWarning, match="no pair of events has a positive weight"):
         fitted = TemporalMed2VecEmbedder(**PARAMS, memory=str(tmp_path)).fit(X)
     assert np.isnan(fitted.loss_curve_).all()
+
+
+def test_no_file_outlives_a_failed_fit_or_a_call(data, monkeypatch, tmp_path):
+    # A kept traceback (as Jupyter keeps the last one) held the counts' files.
+    import tempfile
+
+    from sklearn import config_context
+
+    from skmed2vec import _counting, _rows, _scratch
+
+    monkeypatch.setattr(tempfile, "tempdir", None)
+    monkeypatch.setenv("TMPDIR", str(tmp_path))
+    X = CodeVocabulary().fit_transform(data)
+
+    def interrupted(self, *args):
+        raise KeyboardInterrupt
+
+    with monkeypatch.context() as patch, config_context(working_memory=1e-4):
+        patch.setattr(_rows.TrainingRows, "_allocate_and_copy", interrupted)
+        with pytest.raises(KeyboardInterrupt) as failure:
+            TemporalMed2VecEmbedder(**PARAMS, chunk_events=500).fit(X)
+    kept = failure.value.__traceback__  # noqa: F841 (kept on purpose)
+    assert list(tmp_path.iterdir()) == []
+    monkeypatch.setattr(_scratch, "MEMORY_BUDGET", 0)
+    binned = count_pairs(X, time_decay=None, chunk_events=500)
+    n_folders = len(list(tmp_path.iterdir()))  # the counts' own
+    binned.pair_weights(0.01)
+    rows, chunks = binned.pair_weight_chunks(0.01)
+    assert sum(len(c[0]) for c in chunks) == rows
+    assert len(list(tmp_path.iterdir())) == n_folders  # the totals' folders went
+
+    class Interrupting:
+        def __getitem__(self, index):
+            raise KeyboardInterrupt
+
+    with pytest.raises(KeyboardInterrupt):
+        _counting._bin_totals(np.arange(10), np.ones(10, np.int64), Interrupting())
+    assert len(list(tmp_path.iterdir())) == n_folders

@@ -378,8 +378,8 @@ def ids_as_in_events(labels, event_ids, path):
     """``labels`` with its subject ids of the kind of ``event_ids``, to join them.
 
     Text files keep ids as written (``0123`` and ``123`` are two subjects). Where
-    one side's ids are numbers and the other's text, text written as a number
-    (``123``) is that number; text that is not (``0123``, ``P7``) is refused.
+    one side's ids are numbers and the other's text, text written as a whole number
+    (``123``, ``123.0``) is that number; other text (``0123``, ``P7``) is refused.
 
     Parameters
     ----------
@@ -401,14 +401,20 @@ def ids_as_in_events(labels, event_ids, path):
     if not numbers:  # text ids in the events: numbers as they are written
         return labels.assign(subject_id=ids.map(lambda v: str(int(v)) if v == int(v) else str(v)))
     text = ids.astype(str).str.strip()
-    written = text.str.fullmatch(r"-?(0|[1-9][0-9]*)").to_numpy()
-    if not written.all():
+    # 7 and 7.0 (what pandas writes for an id column that held a missing value).
+    whole = text.str.extract(r"^(-?(?:0|[1-9][0-9]*))(?:\.0*)?$", expand=False)
+    if whole.isna().any():
         raise CommandError(
-            f"--labels {path}: subject_id {text[~written].iloc[0]!r} is not written as a "
+            f"--labels {path}: subject_id {text[whole.isna()].iloc[0]!r} is not a whole "
             f"number, but the events' subject ids are numbers (e.g. {event_ids.iloc[0]}); "
             "write the label file's ids as the events' are"
         )
-    return labels.assign(subject_id=text.astype(np.int64))
+    try:
+        return labels.assign(subject_id=whole.map(int).astype(np.int64))
+    except OverflowError:
+        raise CommandError(
+            f"--labels {path}: a subject_id is beyond the 64-bit integers the events' ids are"
+        ) from None
 
 
 def _boolean(value):

@@ -508,6 +508,7 @@ def test_subject_ids_of_text_files_are_read_as_written(small_meds, tmp_path, cap
     assert main([*argv, "-o", str(out)]) == 0
     features = pd.read_parquet(out)
     assert features["subject_id"].tolist() == ["0123", "123"]
+    assert features["prediction_time"].dtype.kind == "M"  # a timestamp, not text
     rows = features.iloc[:, 2:].to_numpy()
     assert not np.allclose(rows[0], rows[1])  # A, B against C, D
     # Numeric ids in the events (MEDS): label ids written as numbers join them...

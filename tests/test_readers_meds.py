@@ -167,3 +167,12 @@ def test_synthea_as_a_meds_dataset_round_trip(synthea_dir, tmp_path):
         pipe, X, y, groups=groups, cv=GroupKFold(n_splits=3), scoring="roc_auc"
     )
     assert np.isfinite(scores).all() and scores.mean() > 0.6
+
+
+def test_a_file_for_a_meds_folder_is_named_a_file(tmp_path):
+    events = tmp_path / "events.csv"
+    events.write_text("subject_id,time,code\n")
+    with pytest.raises(FileNotFoundError, match=r"events.csv \(a file\): pass the root folder"):
+        read_meds(events)
+    with pytest.raises(FileNotFoundError, match=r"\(which does not exist\)"):
+        read_meds(tmp_path / "missing")

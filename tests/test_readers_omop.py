@@ -338,3 +338,54 @@ def test_ids_that_are_not_whole_numbers_are_refused_not_rounded(tmp_path):
     frame.to_parquet(tmp_path / "condition_occurrence.parquet")
     with pytest.raises(ValueError, match="'person_id' has 1 value that is not an integer"):
         read_omop(tmp_path, tables=["condition_occurrence"])
+
+
+def _sqlite_cdm(path, rows, date_type="text"):
+    import sqlite3
+
+    con = sqlite3.connect(path)
+    con.execute("create table concept (concept_id integer, vocabulary_id text, concept_code text)")
+    con.execute("insert into concept values (192671, 'SNOMED', '74474003')")
+    con.execute(
+        "create table condition_occurrence (person_id integer, condition_concept_id integer, "
+        f"condition_start_date {date_type}, condition_start_datetime {date_type})"
+    )
+    con.executemany("insert into condition_occurrence values (?, 192671, ?, ?)", rows)
+    con.commit()
+    con.close()
+    return f"sqlite:///{path}"
+
+
+def test_sqlite_times_to_the_microsecond_and_numbers_refused(tmp_path):
+    # SQLite has no date type: Python writes datetimes as text without ".000000" when
+    # it is zero (pandas then failed on the next value), and R as numbers (read as 1970).
+    url = _sqlite_cdm(
+        tmp_path / "text.sqlite",
+        [
+            (1, "2019-03-01", "2019-03-01 10:30:00"),
+            (2, "2019-03-02", "2019-03-02 11:00:00.750000"),
+            (3, "2019-03-03", None),
+        ],
+    )
+    events = read_omop(url, tables=["condition_occurrence"])
+    expected = ["2019-03-01 10:30", "2019-03-02 11:00:00.75", "2019-03-03"]
+    assert events["time"].tolist() == pd.to_datetime(expected, format="ISO8601").tolist()
+    url = _sqlite_cdm(tmp_path / "numbers.sqlite", [(1, 17956, None)], date_type="real")
+    with pytest.raises(ValueError, match=r"condition_start_date holds numbers \(e.g. 17956"):
+        read_omop(url, tables=["condition_occurrence"])
+    url = _sqlite_cdm(tmp_path / "bad.sqlite", [(1, "01/03/2019", None)])
+    with pytest.raises(ValueError, match="condition_start_date holds '01/03/2019', which is not"):
+        read_omop(url, tables=["condition_occurrence"])
+
+
+def test_a_table_named_twice_is_read_once(tmp_path):
+    url = _sqlite_cdm(tmp_path / "cdm.sqlite", [(1, "2019-03-01", None)])
+    once = read_omop(url, tables=["condition_occurrence"])
+    twice = read_omop(url, tables=["condition_occurrence", "condition_occurrence"])
+    pd.testing.assert_frame_equal(twice, once)
+    _concept_csv(tmp_path)
+    (tmp_path / "condition_occurrence.csv").write_text(
+        "person_id,condition_concept_id,condition_start_date\n1,192671,2019-05-01\n"
+    )
+    folder = read_omop(tmp_path, tables=["condition_occurrence", "condition_occurrence"])
+    assert len(folder) == 1  # a folder failed making the same view twice

@@ -85,3 +85,20 @@ def test_the_ohio_extract_has_one_naive_time_column(synthea_dir):
     assert events["time"].dtype.kind == "M" and events["time"].dt.tz is None
     assert events["time"].min() == pd.Timestamp("1914-08-03")
     assert events["time"].max() == pd.Timestamp("2018-12-31")
+
+
+@pytest.mark.parametrize(
+    ("separator", "expected"),
+    [(":", ["RXNORM:7980", "SNOMED:419474003", "SNOMED:91936005"]),
+     ("/", ["RxNorm/7980", "SNOMED/419474003", "SNOMED/91936005"])],
+)  # fmt: skip
+def test_synthea_3_allergies_take_each_row_s_system(tmp_path, separator, expected):
+    # Synthea 3 allergies hold RxNorm drugs beside SNOMED substances (a SYSTEM column).
+    (tmp_path / "allergies.csv").write_text(
+        "START,STOP,PATIENT,ENCOUNTER,CODE,SYSTEM,DESCRIPTION,TYPE,CATEGORY\n"
+        "1995-04-11,,p1,e1,7980,RxNorm,Penicillin G,allergy,medication\n"
+        "1995-04-11,,p1,e1,419474003,SNOMED-CT,Allergy to mould,allergy,environment\n"
+        "1995-04-12,,p1,e1,91936005,,Allergy to penicillin,allergy,medication\n"
+    )
+    events = load_synthea_events(tmp_path, tables=["allergies"], separator=separator)
+    assert sorted(events["code"]) == expected

@@ -371,6 +371,19 @@ def read_labels(path):
     for column in ("subject_id", "prediction_time"):
         if labels[column].isna().any():
             raise CommandError(f"--labels {path}: {column} is missing in some rows")
+    times = labels["prediction_time"]
+    if times.dtype == object or pd.api.types.is_string_dtype(times):
+        # Text (a CSV file): timestamps, as MEDS labels and predictions hold them.
+        try:
+            labels["prediction_time"] = pd.to_datetime(times, format="ISO8601")
+        except (ValueError, TypeError) as exc:
+            try:  # several UTC offsets: UTC
+                labels["prediction_time"] = pd.to_datetime(times, format="ISO8601", utc=True)
+            except (ValueError, TypeError):
+                reason = str(exc).splitlines()[0]
+                raise CommandError(
+                    f"--labels {path}: prediction_time is not an ISO date or time ({reason})"
+                ) from None
     return labels.reset_index(drop=True)
 
 

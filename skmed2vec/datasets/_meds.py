@@ -28,9 +28,9 @@ def _pyarrow():
 def _meds_root(root):
     root = Path(root)
     if not (root / "data").is_dir():
-        where = "folder" if root.is_dir() else "path (which does not exist)"
+        what = "" if root.is_dir() else " (a file)" if root.exists() else " (which does not exist)"
         raise FileNotFoundError(
-            f"no data/ folder in {root}: pass the root {where} of a MEDS dataset "
+            f"no data/ folder in {root}{what}: pass the root folder of a MEDS dataset "
             "(data/**/*.parquet, metadata/)."
         )
     return root

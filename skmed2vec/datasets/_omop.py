@@ -263,22 +263,56 @@ def _codes(frame, table, concepts):
     return codes.to_numpy(), ~missing
 
 
-def _naive_utc(values):
+def _naive_utc(values, table, column):
     """Times read from the database as naive UTC times.
 
     Parameters
     ----------
     values : pandas.Series
         Dates, or times with or without a time zone, as the driver returns
-        them (``None`` where empty).
+        them: date or datetime objects, ISO text (SQLite), ``None`` where empty.
+    table, column : str
+        Where they come from, for messages.
 
     Returns
     -------
     times : pandas.Series of datetime64
         Times with a time zone converted to UTC, then made naive; naive times
-        and dates as they are.
+        and dates as they are, to the microsecond.
+
+    Raises
+    ------
+    ValueError
+        If the values are numbers (SQLite has no date type, and R writes dates
+        there as numbers of days or seconds, which cannot be told apart), or
+        text that is not an ISO date or time, naming the table, the column and
+        a value.
     """
-    return pd.to_datetime(values, utc=True).dt.tz_localize(None)
+    present = values.dropna()
+    numbers = present
+    if not pd.api.types.is_numeric_dtype(present):
+        numbers = present[pd.to_numeric(present, errors="coerce").notna().to_numpy()]
+    if len(numbers) and not pd.api.types.is_datetime64_any_dtype(present):
+        first = numbers.iloc[0]
+        first = first.item() if isinstance(first, np.generic) else first
+        raise ValueError(
+            f"read_omop: {table}.{column} holds numbers (e.g. {first!r}), not dates: SQLite "
+            "has no date type, and R writes dates there as days or seconds since 1970, "
+            "which cannot be told apart. Store them as ISO text ('2019-03-01') or read "
+            "the CDM from another database or a folder of exports."
+        )
+    try:
+        return pd.to_datetime(values, utc=True, format="ISO8601").dt.tz_localize(None)
+    except (ValueError, TypeError, OverflowError):
+        for value in present:
+            try:
+                pd.to_datetime([value], utc=True, format="ISO8601")
+            except (ValueError, TypeError, OverflowError):
+                raise ValueError(
+                    f"read_omop: {table}.{column} holds {value!r}, which is not an ISO date "
+                    "or time ('2019-03-01', '2019-03-01 10:30:00')."
+                ) from None
+        raise
 
 
 @validate_params(
@@ -319,7 +353,7 @@ def read_omop(
         is 0.
     tables : sequence of str, default=("condition_occurrence", "drug_exposure", \
 "procedure_occurrence", "measurement", "observation")
-        The event tables to read.
+        The event tables to read (each once, however often it is named).
     visits : bool, default=False
         Also read ``visit_occurrence`` (inpatient, outpatient, emergency
         visits as events).
@@ -374,7 +408,8 @@ def read_omop(
        subject_id             code
     0           1  SNOMED/74474003
     """
-    tables = list(tables) + (["visit_occurrence"] if visits else [])
+    # Each table once: a table named twice would give each of its events twice.
+    tables = list(dict.fromkeys([*tables, *(["visit_occurrence"] if visits else [])]))
     unknown = [t for t in tables if t not in OMOP_TABLES]
     if unknown or not tables:
         raise ValueError(
@@ -410,8 +445,8 @@ def read_omop(
                     table,
                 )
                 keep &= ~no_person
-            time = _naive_utc(frame["event_datetime"]).fillna(
-                _naive_utc(frame["event_date"]).dt.normalize()
+            time = _naive_utc(frame["event_datetime"], table, f"{time_stem}_datetime").fillna(
+                _naive_utc(frame["event_date"], table, f"{time_stem}_date").dt.normalize()
             )
             undated = time.isna().to_numpy() & keep
             if undated.any():
@@ -425,7 +460,7 @@ def read_omop(
                 pd.DataFrame(
                     {
                         "subject_id": frame["subject_id"][keep].astype(np.int64),
-                        "time": time[keep].astype("datetime64[s]"),
+                        "time": time[keep].astype("datetime64[us]"),
                         "code": codes[keep],
                         "numeric_value": pd.to_numeric(frame["numeric_value"][keep]).astype(
                             np.float64
@@ -433,7 +468,7 @@ def read_omop(
                     }
                 )
             )
-    columns = {"subject_id": np.int64, "time": "datetime64[s]", "code": object}
+    columns = {"subject_id": np.int64, "time": "datetime64[us]", "code": object}
     if not parts:
         return pd.DataFrame({c: pd.Series(dtype=t) for c, t in columns.items()}).assign(
             numeric_value=np.float64()

@@ -41,6 +41,7 @@ _SYNTHEA_COLUMNS = {
     "gender": ("gender", "GENDER"),
     "race": ("race", "RACE"),
     "ethnicity": ("ethnicity", "ETHNICITY"),
+    "system": ("SYSTEM",),  # Synthea 3: the code system of each row (optional)
 }
 # Systems as OMOP vocabulary ids, for the "vocabulary_id/concept_code" form.
 _OMOP_VOCABULARIES = {"SNOMED": "SNOMED", "RXNORM": "RxNorm", "LOINC": "LOINC"}
@@ -61,10 +62,13 @@ def _find_file(path, name):
     return file
 
 
-def _read_csv(file, roles):
-    """Read the columns playing ``roles`` from ``file``, as strings named by role."""
+def _read_csv(file, roles, optional=()):
+    """Read the columns playing ``roles`` (and ``optional`` ones if present) from
+    ``file``, as strings named by role."""
     header = pd.read_csv(file, nrows=0).columns
     chosen = {}
+    optional = [r for r in optional if any(c in header for c in _SYNTHEA_COLUMNS[r])]
+    roles = [*roles, *optional]
     for role in roles:
         names = _SYNTHEA_COLUMNS[role]
         found = [c for c in names if c in header]
@@ -154,7 +158,9 @@ def load_synthea_events(
         UTC offset as written, times with one, such as Synthea's
         ``2019-02-17T05:07:38Z``, converted to UTC), ``code`` (prefixed by its
         system: ``"SNOMED:<code>"`` for conditions, care plans and allergies,
-        ``"RXNORM:<code>"`` for medications), ``table`` (the table it came
+        ``"RXNORM:<code>"`` for medications; where a file has Synthea 3's
+        ``SYSTEM`` column, each row's system, so a drug allergy is
+        ``"RXNORM:7980"``), ``table`` (the table it came
         from) and ``description``. Pass it to
         :func:`~skmed2vec.events_to_timelines`.
 
@@ -194,17 +200,23 @@ def load_synthea_events(
     files = {t: _find_file(path, _SYNTHEA_TABLES[t][0]) for t in tables}
     parts = []
     for name, file in files.items():
-        part = _read_csv(file, ("subject_id", "time", "code", "description"))
+        part = _read_csv(file, ("subject_id", "time", "code", "description"), ("system",))
         time_column = part.attrs["columns"]["time"]
         part = part[(part["time"] != "") & (part["subject_id"] != "") & (part["code"] != "")]
+        prefix = _prefix(_SYNTHEA_TABLES[name][1], separator)
+        if "system" in part:  # Synthea 3 allergies: RxNorm drugs beside SNOMED substances
+            system = part["system"].str.upper()
+            known = system.map(_SYSTEM_PREFIXES).fillna(system + ":")
+            prefix = known.where(system != "", _SYNTHEA_TABLES[name][1])
+            prefix = prefix.map(lambda p: _prefix(p, separator))
         part = part.assign(
             time=_parse_dates(part["time"], file, time_column),
-            code=_prefix(_SYNTHEA_TABLES[name][1], separator) + part["code"],
+            code=prefix + part["code"],
             table=name,
         )
         parts.append(part)
     events = pd.concat(parts, ignore_index=True)
-    events = events[["subject_id", "time", "code", "table", "description"]]
+    events = events[["subject_id", "time", "code", "table", "description"]]  # no "system"
     return events.sort_values(["subject_id", "time", "code"], kind="stable", ignore_index=True)
 
 

@@ -641,3 +641,24 @@ def test_output_paths_are_checked_before_any_work(events_file, small_meds, tmp_p
     transform = ["transform", "--model", str(model), "--events", str(events_file)]
     assert main([*transform, "--labels", str(labels), "-o", str(missing)]) == 1
     assert f"--output {missing}: the folder" in capsys.readouterr().err
+
+
+def test_a_missing_model_writer_is_found_before_fitting(events_file, tmp_path, capsys, monkeypatch):
+    # A base install without skops fitted everything, then failed to write.
+    import sys
+
+    monkeypatch.setitem(sys.modules, "skops", None)
+    monkeypatch.setitem(sys.modules, "skops.io", None)
+    assert main(["fit", "--events", str(events_file), *FAST, "-o", str(tmp_path / "m")]) == 1
+    captured = capsys.readouterr()
+    assert "--model-format skops needs skops" in captured.err
+    assert captured.out == "" and "epoch" not in captured.err
+
+
+def test_errors_name_options_not_parameters(tmp_path, capsys):
+    events = tmp_path / "events.csv"
+    events.write_text("subject_id,time,code\n1,,SEX//F\n1,2020-01-01,A\n")
+    argv = ["fit", "--events", str(events), *FAST, "--static-events", "error"]
+    assert main([*argv, "-o", str(tmp_path / "m.skops")]) == 1
+    assert "pass --static-events='first' or 'drop'" in capsys.readouterr().err
+    assert "--at-prediction-time" not in run("fit", "--help").stdout  # fit reads no labels

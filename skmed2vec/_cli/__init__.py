@@ -70,12 +70,10 @@ def _message(exc):
     match = re.search(r"'(\w+)' parameter", text)
     if match and option_for(match.group(1)):
         return f"{option_for(match.group(1))}: {text}"
-    # Messages that advise a parameter ("lower learning_rate") name its option instead.
-    return re.sub(
-        r"\b(learning_rate|time_decay|embed_dim|min_subjects|min_frequency|epochs)\b",
-        lambda m: option_for(m.group(1)),
-        text,
-    )
+    # Messages that advise a parameter ("lower learning_rate", "pass
+    # static_events='drop'") name its option instead.
+    names = r"\b(?:[a-z]+(?:_[a-z]+)+|epochs)\b"  # snake_case names, and epochs
+    return re.sub(names, lambda m: option_for(m.group(0)) or m.group(0), text)
 
 
 def main(argv=None):

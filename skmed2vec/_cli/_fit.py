@@ -2,7 +2,7 @@
 
 from .._timelines import events_to_timelines
 from ._inputs import add_input_options, read_codes_metadata, read_events, timeline_options
-from ._models import add_estimator_options, build_pipeline, save_model
+from ._models import add_estimator_options, build_pipeline, check_model_format, save_model
 from ._outputs import check_output
 
 __all__ = ["add_parser", "run"]
@@ -15,7 +15,7 @@ def add_parser(commands):
         description="Fit CodeVocabulary and TemporalMed2VecEmbedder on an event table, a "
         "MEDS folder or an OMOP source, and write them to --output.",
     )
-    add_input_options(parser)
+    add_input_options(parser, prediction_times=False)
     parser.add_argument(
         "--description-col",
         metavar="NAME",
@@ -36,6 +36,7 @@ def add_parser(commands):
 
 def run(args):
     check_output(args.output)
+    check_model_format(args.model_format)
     events = read_events(args)
     X, _ = events_to_timelines(events, **timeline_options(args))
     pipeline = build_pipeline(args, verbose=args.verbose).fit(X)

@@ -26,8 +26,9 @@ __all__ = [
 logger = logging.getLogger(__name__)
 
 
-def add_input_options(parser, *, split_default="train"):
-    """The ``--events`` / ``--meds`` / ``--omop`` group and the column options."""
+def add_input_options(parser, *, split_default="train", prediction_times=True):
+    """The ``--events`` / ``--meds`` / ``--omop`` group and the column options
+    (``--at-prediction-time`` only for commands that read prediction times)."""
     group = parser.add_argument_group("input (one of)")
     sources = group.add_mutually_exclusive_group(required=True)
     sources.add_argument(
@@ -79,13 +80,14 @@ def add_input_options(parser, *, split_default="train"):
         help="rows without a time (MEDS static rows): at the subject's first event "
         "(default), left out, or an error",
     )
-    group.add_argument(
-        "--at-prediction-time",
-        choices=["exclude", "include"],
-        default="exclude",
-        help="whether events at exactly a prediction time are used (default exclude; "
-        "MEDS tasks include them)",
-    )
+    if prediction_times:
+        group.add_argument(
+            "--at-prediction-time",
+            choices=["exclude", "include"],
+            default="exclude",
+            help="whether events at exactly a prediction time are used (default exclude; "
+            "MEDS tasks include them)",
+        )
 
 
 def add_labels_option(parser, *, required=True):
@@ -491,7 +493,7 @@ def timeline_options(args):
         "subject_col": args.subject_col,
         "time_col": args.time_col,
         "code_col": args.code_col,
-        "at_prediction_time": args.at_prediction_time,
+        "at_prediction_time": getattr(args, "at_prediction_time", "exclude"),
         "static_events": args.static_events,
     }
 

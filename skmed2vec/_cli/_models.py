@@ -88,8 +88,15 @@ _OPTION_OF["aggregation"] = "--aggregation"
 
 
 def option_for(parameter):
-    """The command-line option that sets an estimator parameter."""
-    return _OPTION_OF.get(parameter)
+    """The command-line option that sets an estimator (or reading) parameter, or None."""
+    return _OPTION_OF.get(parameter) or _READING_OPTIONS.get(parameter)
+
+
+#: Parameters of events_to_timelines that input options set.
+_READING_OPTIONS = {
+    "static_events": "--static-events",
+    "at_prediction_time": "--at-prediction-time",
+}
 
 
 def add_estimator_options(parser):
@@ -150,6 +157,19 @@ def add_model_option(parser, *, required=True):
     )
 
 
+def check_model_format(format):
+    """Refuse, before any work, a model format whose writer is not installed."""
+    if format != "skops":
+        return
+    try:
+        import skops.io  # noqa: F401
+    except ImportError:
+        raise CommandError(
+            "--model-format skops needs skops: pip install 'skmed2vec[secure]', "
+            "or choose --model-format joblib"
+        ) from None
+
+
 def save_model(
     path, pipeline, *, descriptions=None, groups=None, format="skops", option="--output"
 ):
@@ -162,13 +182,9 @@ def save_model(
         "groups": dict(groups or {}),
     }
     if format == "skops":
-        try:
-            import skops.io as sio
-        except ImportError:
-            raise CommandError(
-                "--model-format skops needs skops: pip install 'skmed2vec[secure]', "
-                "or choose --model-format joblib"
-            ) from None
+        check_model_format(format)
+        import skops.io as sio
+
         with atomic_open(path, "wb") as handle:
             handle.write(sio.dumps(model))
     else:

@@ -17,9 +17,15 @@ from ._inputs import (
     read_labels,
     timeline_options,
 )
-from ._models import add_estimator_options, build_pipeline, load_model, save_model
+from ._models import (
+    add_estimator_options,
+    build_pipeline,
+    check_model_format,
+    load_model,
+    save_model,
+)
 from ._outputs import check_output
-from ._transform import features_for_labels, write_parquet
+from ._transform import check_parquet, features_for_labels, write_parquet
 
 __all__ = ["add_parser", "run"]
 
@@ -96,8 +102,10 @@ def run(args):
     if not 0 <= args.threshold <= 1:
         raise CommandError(f"--threshold must be in [0, 1]; got {args.threshold}")
     check_output(args.output)
+    check_parquet()
     if args.save_model:
         check_output(args.save_model, "--save-model")
+        check_model_format("skops")
     args.subject_col, args.time_col, args.code_col = "subject_id", "time", "code"
     labels = read_labels(args.labels)
     if "boolean_value" not in labels.columns:

@@ -16,7 +16,7 @@ from ._inputs import (
 from ._models import add_model_option, load_model
 from ._outputs import check_output
 
-__all__ = ["add_parser", "features_for_labels", "run", "write_parquet"]
+__all__ = ["add_parser", "check_parquet", "features_for_labels", "run", "write_parquet"]
 
 
 def add_parser(commands):
@@ -46,20 +46,26 @@ def features_for_labels(pipeline, embedder, events, labels, args):
     return features, names
 
 
-def write_parquet(frame, path, option="--output"):
-    """Write a DataFrame as parquet, atomically."""
+def check_parquet(option="--output"):
+    """Refuse, before any work, to run a command whose parquet output cannot be written."""
     try:
         import pyarrow  # noqa: F401
     except ImportError:
         raise CommandError(
             f"{option}: writing parquet needs pyarrow: pip install 'skmed2vec[meds]'"
         ) from None
+
+
+def write_parquet(frame, path, option="--output"):
+    """Write a DataFrame as parquet, atomically."""
+    check_parquet(option)
     with atomic_open(path, "wb") as handle:
         frame.to_parquet(handle, index=False)
 
 
 def run(args):
     check_output(args.output)
+    check_parquet()
     pipeline, embedder, _ = load_model(args)
     labels = read_labels(args.labels)
     events = read_events(args)

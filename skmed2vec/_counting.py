@@ -245,7 +245,12 @@ class CodeCounts:
         )
 
     def save(self, path):
-        """Write the counts to a ``.npz`` file (no pickled objects)."""
+        """Write the counts to a ``.npz`` file (no pickled objects).
+
+        Parameters
+        ----------
+        path : str or path-like
+        """
         np.savez_compressed(
             path,
             kind=np.asarray("CodeCounts"),
@@ -259,7 +264,12 @@ class CodeCounts:
 
     @classmethod
     def load(cls, path):
-        """Read counts written by :meth:`save`."""
+        """Read counts written by :meth:`save`.
+
+        Parameters
+        ----------
+        path : str or path-like
+        """
         with np.load(path, allow_pickle=False) as data:
             _check_kind(data, "CodeCounts", path)
             return cls(
@@ -482,6 +492,16 @@ class PairCounts:
 
         For consumers that convert the rows as they come (the float64 table
         of all directed rows is never built).
+
+        Parameters
+        ----------
+        time_decay : float, default=None
+            As for :meth:`pair_weights`.
+
+        Returns
+        -------
+        n_rows : int
+        chunks : iterator of (targets, contexts, weights)
         """
         keys, totals, folder = self._totals(time_decay)
         n_rows, chunks = both_direction_chunks(keys, totals, self.n_codes)
@@ -506,7 +526,12 @@ class PairCounts:
         return self.keys, _Weights(self.values), None
 
     def save(self, path):
-        """Write the counts to a ``.npz`` file (no pickled objects)."""
+        """Write the counts to a ``.npz`` file (no pickled objects).
+
+        Parameters
+        ----------
+        path : str or path-like
+        """
         np.savez_compressed(
             path,
             kind=np.asarray("PairCounts"),
@@ -532,7 +557,12 @@ class PairCounts:
 
     @classmethod
     def load(cls, path):
-        """Read counts written by :meth:`save`."""
+        """Read counts written by :meth:`save`.
+
+        Parameters
+        ----------
+        path : str or path-like
+        """
         with np.load(path, allow_pickle=False) as data:
             _check_kind(data, "PairCounts", path)
             max_gap, decay = float(data["max_gap"]), float(data["time_decay"])

@@ -68,6 +68,15 @@ def _percent(match):
 def escape_code(code):
     """Percent-escape ``%`` and whitespace in a code, so it is one word-format token.
 
+    Parameters
+    ----------
+    code : str
+
+    Returns
+    -------
+    str
+        The code with ``%``, spaces and other whitespace written ``%XX`` (UTF-8).
+
     Examples
     --------
     >>> from skmed2vec import escape_code, unescape_code
@@ -80,7 +89,16 @@ def escape_code(code):
 
 
 def unescape_code(code):
-    """Undo :func:`escape_code`."""
+    """Undo :func:`escape_code`.
+
+    Parameters
+    ----------
+    code : str
+
+    Returns
+    -------
+    str
+    """
     if "%" not in code:
         return code
     data = bytearray()

@@ -124,6 +124,15 @@ class TuningCurveDisplay:
     def from_estimator(cls, search, *, x="time_decay", series="embed_dim", ax=None):
         """Plot a fitted ``GridSearchCV`` (or any search with ``cv_results_``).
 
+        Parameters
+        ----------
+        search : GridSearchCV
+            Fitted; its best candidate is marked and its scoring names the y axis.
+        x, series : str, default="time_decay", "embed_dim"
+            As for :meth:`from_cv_results`.
+        ax : matplotlib Axes, default=None
+            Where to draw; a new figure's axes if None.
+
         Returns
         -------
         TuningCurveDisplay

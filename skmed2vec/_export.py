@@ -91,6 +91,9 @@ def escape_code(code):
 def unescape_code(code):
     """Undo :func:`escape_code`.
 
+    A code whose ``%XX`` sequences are not UTF-8 (``LAB//%CD4+`` from a tool
+    that does not escape) was not escaped: it is returned as it is.
+
     Parameters
     ----------
     code : str
@@ -108,7 +111,10 @@ def unescape_code(code):
             data.append(int(piece[1:], 16))
         else:
             data.extend(piece.encode("utf-8"))
-    return data.decode("utf-8")
+    try:
+        return data.decode("utf-8")
+    except UnicodeDecodeError:
+        return code
 
 
 def _escape_field(value):

@@ -164,3 +164,40 @@ def test_code_map_never_draws_a_group_in_the_grey_of_ungrouped_codes(fitted, coh
         red, green, blue = scatter.get_facecolor()[0][:3]
         is_grey = abs(red - green) < 1e-3 and abs(green - blue) < 1e-3
         assert is_grey == (name == "other"), name
+
+
+def test_code_map_groups_as_real_groupings_give_them():
+    # Synthea modules (a frozenset per code) drew each set as a group, coloured by
+    # hash order; 22 ICD-10 chapters shared colours; cluster 0 was drawn as "other";
+    # a Series or NaN for a missing group crashed.
+    import pandas as pd
+
+    rng = np.random.default_rng(0)
+    codes = [f"C{i}" for i in range(66)]
+    vectors = rng.normal(size=(66, 4))
+    modules = {c: frozenset({"b", "a"} if i < 10 else {"c"}) for i, c in enumerate(codes)}
+    scatters = CodeMapDisplay.from_vectors(vectors, codes, groups=modules).scatters_
+    assert {k: len(v.get_offsets()) for k, v in scatters.items()} == {"a": 10, "c": 56}
+    chapters = {c: f"chapter {i % 22}" for i, c in enumerate(codes)}
+    scatters = CodeMapDisplay.from_vectors(vectors, codes, groups=chapters).scatters_
+    colours = {to_hex(s.get_facecolor()[0]) for s in scatters.values()}
+    assert len(scatters) == len(colours) == 22
+    clusters = pd.Series({c: i % 3 for i, c in enumerate(codes)})
+    assert set(CodeMapDisplay.from_vectors(vectors, codes, groups=clusters).scatters_) == {
+        "0", "1", "2"
+    }  # fmt: skip
+    holes = {c: (np.nan if i % 3 == 0 else "g") for i, c in enumerate(codes)}
+    scatters = CodeMapDisplay.from_vectors(vectors, codes, groups=holes).scatters_
+    assert {k: len(v.get_offsets()) for k, v in scatters.items()} == {"g": 44, "other": 22}
+    plt.close("all")
+
+
+def test_tuning_curve_of_a_search_with_several_scorers():
+    params = [{"time_decay": d, "embed_dim": 8} for d in (0.0, 0.01)]
+    results = {"params": params, "mean_test_auroc": [0.7, 0.8], "std_test_auroc": [0.01] * 2}
+    results.update({"mean_test_auprc": [0.2, 0.1], "std_test_auprc": [0.01] * 2})
+    display = TuningCurveDisplay.from_cv_results(results, metric="auprc")
+    np.testing.assert_allclose(display.lines_[8].get_ydata(), [0.2, 0.1])
+    with pytest.raises(ValueError, match=r"its scorers are \['auprc', 'auroc'\]: pass metric="):
+        TuningCurveDisplay.from_cv_results(results)
+    plt.close("all")

@@ -90,9 +90,12 @@ class CodeMapDisplay:
         ----------
         vectors : array-like of shape (n_codes, n_dims)
         codes : sequence of str
-        groups : mapping of str to str, or callable, default=None
-            Group of a code (e.g. ICD-10 chapter, Synthea module, MEDS parent): a dict,
-            or a function of the code; codes without a group are drawn grey.
+        groups : mapping or callable, default=None
+            Group of a code (e.g. ICD-10 chapter, Synthea module, MEDS parent): a dict
+            or pandas Series by code, or a function of the code. Labels are drawn
+            as text (``0`` is a group); a set of groups (a code in several Synthea
+            modules) counts as its first in sorted order; codes without a group
+            (absent, None or NaN) are drawn grey.
         label_codes : sequence of str, default=None
             Codes to label on the map.
         method : {"pca", "tsne"}, default="pca"
@@ -117,8 +120,8 @@ class CodeMapDisplay:
                 f"vectors must have one row per code ({len(codes)}); got shape {vectors.shape}."
             )
         keep = codes != UNKNOWN
-        group_of = groups if callable(groups) else (groups or {}).get
-        labels = np.asarray([group_of(c) or "" for c in codes], dtype=object)
+        group_of = groups if callable(groups) else ({} if groups is None else groups).get
+        labels = np.asarray([_label(group_of(c)) for c in codes], dtype=object)
         if not show_ungrouped:
             keep &= labels != ""
         if keep.sum() < 3:
@@ -170,12 +173,11 @@ class CodeMapDisplay:
             else np.full(len(self.codes), "", dtype=object)
         )
         named = sorted(set(groups.tolist()) - {""})
-        import matplotlib as mpl
-
-        cmap = mpl.colormaps["tab20" if len(named) > 9 else "tab10"]
-        # The palettes' greys (tab10's 8th, tab20's 15th and 16th) are left out:
-        # grey marks the codes outside every group.
-        palette = [c for c in cmap.colors if len(set(np.round(c[:3], 3))) > 1]
+        palette = _palette(len(named))
+        if len(named) > len(palette):  # the largest groups get a colour, the rest grey
+            size = {name: int((groups == name).sum()) for name in named}
+            named = sorted(sorted(named, key=lambda n: (-size[n], n))[: len(palette)])
+            groups = np.where(np.isin(groups, named), groups, "").astype(object)
         self.scatters_ = {}
         for i, name in enumerate(named + ([""] if (groups == "").any() else [])):
             rows = groups == name
@@ -210,3 +212,34 @@ class CodeMapDisplay:
             ax.legend(fontsize=7, markerscale=1.2, loc="best", ncols=1 + len(named) // 12)
         self.ax_, self.figure_ = ax, ax.figure
         return self
+
+
+def _label(value):
+    """A code's group as drawn: text, ``""`` for none, the first of a set of groups."""
+    if isinstance(value, (set, frozenset, list, tuple)):
+        members = sorted(str(v) for v in value if not _missing(v))
+        return members[0] if members else ""
+    return "" if _missing(value) else str(value)
+
+
+def _missing(value):
+    return (
+        value is None
+        or value == ""
+        or (isinstance(value, float) and np.isnan(value))
+        or (value.__class__.__name__ in ("NAType", "NaTType"))
+    )
+
+
+def _palette(n_groups):
+    """Distinct colours for ``n_groups`` groups: tab10, tab20, then tab20 + tab20b + tab20c.
+
+    Their greys are left out: grey marks the codes outside every group.
+    """
+    import matplotlib as mpl
+
+    names = ["tab10"] if n_groups <= 9 else ["tab20"] if n_groups <= 18 else [
+        "tab20", "tab20b", "tab20c"
+    ]  # fmt: skip
+    colours = [c for name in names for c in mpl.colormaps[name].colors]
+    return [c for c in colours if len(set(np.round(c[:3], 3))) > 1]

@@ -66,7 +66,14 @@ class TuningCurveDisplay:
 
     @classmethod
     def from_cv_results(
-        cls, cv_results, *, x="time_decay", series="embed_dim", best_index=None, ax=None
+        cls,
+        cv_results,
+        *,
+        x="time_decay",
+        series="embed_dim",
+        best_index=None,
+        metric=None,
+        ax=None,
     ):
         """Plot from a ``cv_results_`` dict.
 
@@ -81,6 +88,9 @@ class TuningCurveDisplay:
             Parameter names, bare or with their pipeline step (``"step__time_decay"``).
         best_index : int, default=None
             Candidate to mark (``best_index_``).
+        metric : str, default=None
+            For a search with several scorers, the one to plot (``"auroc"`` plots
+            ``mean_test_auroc``); None for a single score.
         ax : matplotlib Axes, default=None
 
         Returns
@@ -88,13 +98,22 @@ class TuningCurveDisplay:
         TuningCurveDisplay
         """
         params = cv_results["params"]
+        name = "score" if metric is None else metric
+        if f"mean_test_{name}" not in cv_results:
+            scorers = sorted(
+                k[len("mean_test_") :] for k in cv_results if k.startswith("mean_test_")
+            )
+            raise ValueError(
+                f"cv_results has no mean_test_{name}; its scorers are {scorers}: pass "
+                "metric= to choose one."
+            )
         if not params:
             raise ValueError("cv_results has no candidates.")
         x_key = _param_key(params[0], x)
         has_series = any(k == series or k.endswith(f"__{series}") for k in params[0])
         series_key = _param_key(params[0], series) if has_series else None
-        mean = np.asarray(cv_results["mean_test_score"], dtype=float)
-        std = np.asarray(cv_results["std_test_score"], dtype=float)
+        mean = np.asarray(cv_results[f"mean_test_{name}"], dtype=float)
+        std = np.asarray(cv_results[f"std_test_{name}"], dtype=float)
         x_values = np.array(sorted({float(p[x_key]) for p in params}))
         values = sorted({p[series_key] for p in params}) if series_key else [None]
         curves = {}
@@ -121,7 +140,7 @@ class TuningCurveDisplay:
         return display.plot(ax=ax)
 
     @classmethod
-    def from_estimator(cls, search, *, x="time_decay", series="embed_dim", ax=None):
+    def from_estimator(cls, search, *, x="time_decay", series="embed_dim", metric=None, ax=None):
         """Plot a fitted ``GridSearchCV`` (or any search with ``cv_results_``).
 
         Parameters
@@ -130,6 +149,9 @@ class TuningCurveDisplay:
             Fitted; its best candidate is marked and its scoring names the y axis.
         x, series : str, default="time_decay", "embed_dim"
             As for :meth:`from_cv_results`.
+        metric : str, default=None
+            For several scorers, the one to plot; None plots the one the search
+            refits on (``refit="auroc"``).
         ax : matplotlib Axes, default=None
             Where to draw; a new figure's axes if None.
 
@@ -139,14 +161,18 @@ class TuningCurveDisplay:
         """
         if not hasattr(search, "cv_results_"):
             raise ValueError("search must be a fitted GridSearchCV (it has no cv_results_).")
+        several = isinstance(search.scoring, (dict, list, tuple, set))
+        if metric is None and several and isinstance(getattr(search, "refit", None), str):
+            metric = search.refit
         display = cls.from_cv_results(
             search.cv_results_,
             x=x,
             series=series,
             best_index=getattr(search, "best_index_", None),
+            metric=metric,
             ax=ax,
         )
-        scoring = search.scoring if isinstance(search.scoring, str) else "score"
+        scoring = metric or (search.scoring if isinstance(search.scoring, str) else "score")
         display.scoring = scoring
         display.ax_.set_ylabel(f"cross-validated {scoring}")
         return display

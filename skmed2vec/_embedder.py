@@ -264,6 +264,13 @@ class TemporalMed2VecEmbedder(
             )
         return aggs
 
+    def _check_device(self):
+        """A device other than the CPU is checked before any counting (it imports torch)."""
+        if str(self.device) != "cpu":
+            from ._trainer import resolve_device
+
+            resolve_device(self.device)
+
     def _code_weights(self):
         """Per-code weights of the mean blocks for ``code_weighting`` (None: none)."""
         return code_weights_for(self.code_weighting, getattr(self, "code_idf_", None))
@@ -293,6 +300,7 @@ class TemporalMed2VecEmbedder(
         self : TemporalMed2VecEmbedder
         """
         self._aggregations()
+        self._check_device()
         # Fitted attributes, the vocabulary included, are only set once training
         # succeeded: a failed or interrupted refit leaves the previous fit intact.
         X = as_timelines(X)
@@ -365,6 +373,7 @@ class TemporalMed2VecEmbedder(
         from ._counting import PairCounts
 
         self._aggregations()
+        self._check_device()
         if not isinstance(counts, PairCounts):
             raise TypeError(f"counts must be PairCounts; got {type(counts).__name__}.")
         if self.objective != "negative_sampling":
@@ -495,6 +504,12 @@ class TemporalMed2VecEmbedder(
         Returns
         -------
         float
+
+        Raises
+        ------
+        ValueError
+            If ``X`` has nothing to rank: no known code following an event
+            within 30 days, or no known code that does not.
         """
         check_is_fitted(self, "code_vectors_")
         X = self._encoded_input(X)

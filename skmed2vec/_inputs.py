@@ -266,9 +266,9 @@ def _positional_prediction_times(prediction_times, n, kind, index=None):
         if not prediction_times.index.is_unique:
             raise ValueError("prediction_times has repeated index labels; give one per patient.")
         positions = prediction_times.index.get_indexer(index)
-        if (positions < 0).any() or len(prediction_times) != len(index):
-            absent = index[positions < 0].tolist()
-            extra = prediction_times.index.difference(index).tolist()
+        extra = prediction_times.index.difference(index)
+        if (positions < 0).any() or len(extra):
+            absent, extra = index[positions < 0].tolist(), extra.tolist()
             differ = (
                 f"{absent[:3]!r} of X have no prediction time"
                 if absent

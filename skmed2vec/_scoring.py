@@ -94,7 +94,9 @@ def _following_code(X, anchors, patient, horizon, known, rng):
     counts = np.bincount(holder, minlength=anchors.size)
     starts = np.concatenate([[0], np.cumsum(counts)[:-1]])
     pick = starts + np.floor(rng.random(anchors.size) * np.maximum(counts, 1)).astype(np.int64)
-    drawn = np.where(counts > 0, code[np.minimum(pick, max(keys.size - 1, 0))], -1)
+    if keys.size == 0:  # no known code follows any anchor
+        return np.full(anchors.size, -1), keys
+    drawn = np.where(counts > 0, code[np.minimum(pick, keys.size - 1)], -1)
     return drawn, keys
 
 
@@ -167,4 +169,9 @@ def next_codes_auc(
         ahead = positive_score[:, None] - negative_score
         wins += np.where(following[block], 0.0, (ahead > 0) + 0.5 * (ahead == 0)).sum()
     counted = (~following).sum()
-    return float(wins / max(counted, 1))
+    if counted == 0:  # every code drawn follows its anchor: nothing ranks below
+        raise ValueError(
+            "X has no code that does not follow an anchor to rank against (too few known "
+            "codes to score)."
+        )
+    return float(wins / counted)

@@ -82,6 +82,10 @@ def initial_rows(source, codes, embed_dim):
         )
     if not np.isfinite(vectors).all():
         raise ValueError("initial_vectors holds NaN or infinite values.")
+    repeated = pd.Index(source_codes)
+    repeated = repeated[repeated.duplicated()].unique().tolist()
+    if repeated:
+        raise ValueError(f"initial_vectors: codes must be unique; got duplicates {repeated[:5]}.")
     position = {code: i for i, code in enumerate(source_codes) if code != UNKNOWN}
     pairs = []
     for row, code in enumerate(np.asarray(codes).tolist()):
@@ -97,4 +101,4 @@ def initial_rows(source, codes, embed_dim):
     rows = np.asarray([r for r, _ in pairs], dtype=np.int64)
     taken = np.asarray([s for _, s in pairs], dtype=np.int64)
     context_rows = None if context is None else np.asarray(context, dtype=np.float32)[taken]
-    return rows, vectors[taken], context_rows
+    return rows, vectors[taken].reshape(len(taken), embed_dim), context_rows

@@ -662,3 +662,17 @@ def test_errors_name_options_not_parameters(tmp_path, capsys):
     assert main([*argv, "-o", str(tmp_path / "m.skops")]) == 1
     assert "pass --static-events='first' or 'drop'" in capsys.readouterr().err
     assert "--at-prediction-time" not in run("fit", "--help").stdout  # fit reads no labels
+
+
+def test_label_times_mixing_offsets_and_none_are_refused(tmp_path, capsys):
+    # Parsed as UTC, a naive time meant east of UTC became later: events leaked in.
+    events = tmp_path / "events.csv"
+    events.write_text("subject_id,time,code\n1,2020-01-01T00:00Z,A\n1,2020-01-03T00:00Z,B\n")
+    model = tmp_path / "m.skops"
+    assert main(["fit", "--events", str(events), *FAST, "-o", str(model)]) == 0
+    labels = tmp_path / "labels.csv"
+    labels.write_text("subject_id,prediction_time\n1,2020-01-02T12:00:00\n1,2020-01-06T00:00Z\n")
+    argv = ["transform", "--model", str(model), "--events", str(events), "--labels", str(labels)]
+    capsys.readouterr()
+    assert main([*argv, "-o", str(tmp_path / "f.parquet")]) == 1
+    assert "has a UTC offset, '2020-01-02T12:00:00' none" in capsys.readouterr().err

@@ -122,6 +122,8 @@ def test_frozen_embedder_survives_cloning_as_a_warm_start(cohort, pretrained):
         ({"A": [np.nan] * 8}, ValueError, "NaN"),
         ({"A": [1.0] * 8, "B": [1.0] * 3}, ValueError, "one length"),
         (42, TypeError, "initial_vectors must be"),
+        # The last of a repeated code was used silently.
+        (pd.DataFrame(np.ones((2, 8)), index=["A", "A"]), ValueError, r"duplicates \['A'\]"),
     ],
 )
 def test_bad_initial_vectors_are_named(source, error, match):
@@ -137,3 +139,11 @@ def test_no_shared_code_warns():
         emb.fit(X)
     assert caught[0].filename == __file__  # points at the caller's fit
     assert emb.n_initialized_ == 0
+
+
+def test_an_empty_dict_of_initial_vectors_is_no_warm_start():
+    # It crashed in torch after warning.
+    X = [[(0, "A"), (1, "B")]] * 5
+    emb = TemporalMed2VecEmbedder(embed_dim=2, initial_vectors={}, **STILL)
+    with pytest.warns(UserWarning, match="shares no code"):
+        assert emb.fit(X).n_initialized_ == 0

@@ -556,3 +556,7 @@ def test_series_prediction_times_with_labels_x_lacks_are_named():
         ValueError, match=r"prediction_times has labels that X does not, e.g. \['r'\]"
     ):
         as_timelines(X, prediction_times=pd.Series({"p": 1.0, "q": 2.0, "r": 3.0}))
+    # X repeating a label: "b" was dropped silently and both samples took "a"'s time.
+    repeated = pd.Series([[(0, "A"), (50, "LATE")]] * 2, index=["a", "a"])
+    with pytest.raises(ValueError, match=r"labels that X does not, e.g. \['b'\]"):
+        as_timelines(repeated, prediction_times=pd.Series([100.0, 3.0], index=["a", "b"]))

@@ -143,6 +143,17 @@ def test_unavailable_device_raises_value_error(device, available):
         tiny_embedder(device=device).fit(BASE)
 
 
+def test_an_unavailable_device_is_found_before_counting(monkeypatch):
+    # It was found after the vocabulary and the pair counts (minutes on large data).
+    from skmed2vec import _embedder
+
+    if torch.cuda.is_available():
+        pytest.skip("cuda is available here")
+    monkeypatch.setattr(_embedder.TemporalMed2VecEmbedder, "_count_pairs", None)  # not reached
+    with pytest.raises(ValueError, match="CUDA is not available"):
+        tiny_embedder(device="cuda").fit(BASE)
+
+
 # -- not tiny_fitted ----------------------------------------------------------------------
 @pytest.mark.parametrize(
     "call",

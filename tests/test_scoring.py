@@ -98,3 +98,15 @@ def test_horizon_is_exact_for_timelines_far_down_a_large_table():
         known = np.array([False, True, True, True])
         _, keys = _following_code(X, anchors, patient, 30.0, known, rng)
         assert dict(zip(keys // 4, keys % 4)) == {0: 2, 1: 3}  # A -> B only, B -> C
+
+
+def test_nothing_to_rank_is_an_error_not_a_score():
+    # One known code: it returned 0.0 ("worse than chance"); no known code
+    # following an anchor: an IndexError.
+    emb = TemporalMed2VecEmbedder(embed_dim=4, epochs=1, random_state=0)
+    emb.fit([[(0, "a"), (1, "a"), (2, "a")]] * 30)
+    with pytest.raises(ValueError, match="no code that does not follow an anchor"):
+        emb.score([[(0, "a"), (1, "a"), (2, "a")]] * 30)
+    emb.fit([[(0, "A"), (1, "B")]] * 5)
+    with pytest.raises(ValueError, match="no known code following an event"):
+        emb.score([[(0, "A"), (1, "UNSEEN")]])

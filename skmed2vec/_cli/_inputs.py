@@ -379,13 +379,20 @@ def read_labels(path):
         try:
             labels["prediction_time"] = pd.to_datetime(times, format="ISO8601")
         except (ValueError, TypeError) as exc:
-            try:  # several UTC offsets: UTC
-                labels["prediction_time"] = pd.to_datetime(times, format="ISO8601", utc=True)
-            except (ValueError, TypeError):
+            # Several UTC offsets: UTC, if every time has one (a naive time has none).
+            aware = times.astype(str).str.contains(r"(?:Z|[+-]\d\d:?\d\d)\s*$", regex=True)
+            if not aware.all():
                 reason = str(exc).splitlines()[0]
+                if aware.any():
+                    reason = (
+                        f"{times[aware].iloc[0]!r} has a UTC offset, {times[~aware].iloc[0]!r} "
+                        "none; give every time an offset or none"
+                    )
                 raise CommandError(
-                    f"--labels {path}: prediction_time is not an ISO date or time ({reason})"
+                    f"--labels {path}: prediction_time is not one kind of ISO date or time "
+                    f"({reason})"
                 ) from None
+            labels["prediction_time"] = pd.to_datetime(times, format="ISO8601", utc=True)
     return labels.reset_index(drop=True)
 
 

@@ -133,12 +133,27 @@ def _close(folder):
         folder.close()
 
 
-def _closing(chunks, folder):
-    """``chunks``, then the folder of the arrays they read removed (also when dropped)."""
-    try:
-        yield from chunks
-    finally:
-        _close(folder)
+class _Chunks:
+    """Chunks of rows read from ``folder``'s arrays; the folder goes once they are
+    read or :meth:`close` is called (a generator's ``finally`` would not run
+    before it starts, nor while a kept traceback holds it)."""
+
+    def __init__(self, chunks, folder):
+        self._chunks, self._folder = iter(chunks), folder
+
+    def __iter__(self):
+        return self
+
+    def __next__(self):
+        try:
+            return next(self._chunks)
+        except StopIteration:
+            self.close()
+            raise
+
+    def close(self):
+        _close(self._folder)
+        self._folder = None
 
 
 class _Weights:
@@ -502,10 +517,12 @@ class PairCounts:
         -------
         n_rows : int
         chunks : iterator of (targets, contexts, weights)
+            With a ``close()`` that removes the temporary files the chunks are
+            read from (per-bin totals above the budget); reading them all does too.
         """
         keys, totals, folder = self._totals(time_decay)
         n_rows, chunks = both_direction_chunks(keys, totals, self.n_codes)
-        return n_rows, _closing(chunks, folder)
+        return n_rows, _Chunks(chunks, folder)
 
     def _totals(self, time_decay):
         """Sorted unordered keys, their weight totals for ``time_decay``, and the

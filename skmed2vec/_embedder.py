@@ -313,8 +313,7 @@ class TemporalMed2VecEmbedder(
             self._report(f"counting window pairs of {X.n_events:,} events, {len(X):,} samples")
             counts = self._count_pairs(X)
             try:
-                pairs = TrainingRows.from_chunks(*counts.pair_weight_chunks(self.time_decay))
-                idf = counts.idf()
+                pairs, idf = _training_rows(counts, self.time_decay), counts.idf()
             finally:
                 del counts  # its files go now, not with a traceback kept after a failure
             where = " (in a temporary file)" if pairs.on_disk else ""
@@ -391,7 +390,7 @@ class TemporalMed2VecEmbedder(
                 )
         if counts.code_counts.sum() == 0:
             raise ValueError("counts hold no events to learn from.")
-        with TrainingRows.from_chunks(*counts.pair_weight_chunks(self.time_decay)) as pairs:
+        with _training_rows(counts, self.time_decay) as pairs:
             self._train(
                 None, counts.code_counts, counts.code_names, counts.time_kind, pairs, counts.idf()
             )
@@ -522,6 +521,16 @@ class TemporalMed2VecEmbedder(
             HORIZON_DAYS,
             code_weights=self._code_weights(),
         )
+
+
+def _training_rows(counts, time_decay):
+    """The training rows of pair counts; temporary files of the totals go, whatever happens."""
+    n_rows, chunks = counts.pair_weight_chunks(time_decay)
+    try:
+        return TrainingRows.from_chunks(n_rows, chunks)
+    finally:
+        chunks.close()
+        del counts  # a kept traceback holds this frame, not the counts' files
 
 
 def _binned_pair_counts(

@@ -91,8 +91,9 @@ def escape_code(code):
 def unescape_code(code):
     """Undo :func:`escape_code`.
 
-    A code whose ``%XX`` sequences are not UTF-8 (``LAB//%CD4+`` from a tool
-    that does not escape) was not escaped: it is returned as it is.
+    A code with a ``%`` not followed by two hex digits, or whose ``%XX``
+    sequences are not UTF-8 (``LAB//%CD4+`` from a tool that does not escape),
+    was not escaped: it is returned as it is.
 
     Parameters
     ----------
@@ -102,12 +103,12 @@ def unescape_code(code):
     -------
     str
     """
-    if "%" not in code:
-        return code
+    if "%" not in code or re.search(r"%(?![0-9A-Fa-f]{2})", code):
+        return code  # escaped codes have no other "%" (it is written %25)
     data = bytearray()
-    pieces = re.split(r"(%[0-9A-Fa-f]{2})", code)
-    for piece in pieces:
-        if len(piece) == 3 and piece.startswith("%"):
+    # re.split with a group: text at even positions, the %XX sequences at odd ones.
+    for i, piece in enumerate(re.split(r"(%[0-9A-Fa-f]{2})", code)):
+        if i % 2:
             data.append(int(piece[1:], 16))
         else:
             data.extend(piece.encode("utf-8"))

@@ -675,4 +675,35 @@ def test_label_times_mixing_offsets_and_none_are_refused(tmp_path, capsys):
     argv = ["transform", "--model", str(model), "--events", str(events), "--labels", str(labels)]
     capsys.readouterr()
     assert main([*argv, "-o", str(tmp_path / "f.parquet")]) == 1
-    assert "has a UTC offset, '2020-01-02T12:00:00' none" in capsys.readouterr().err
+    assert "has one, '2020-01-02T12:00:00' none" in capsys.readouterr().err
+    # Postgres writes offsets as +01: all aware, read as UTC.
+    labels.write_text("subject_id,prediction_time\n1,2020-01-02 12:00:00+01\n")
+    assert main([*argv, "-o", str(tmp_path / "f.parquet")]) == 0
+    written = pd.read_parquet(tmp_path / "f.parquet")["prediction_time"]
+    assert written.tolist() == [pd.Timestamp("2020-01-02 11:00", tz="UTC")]
+
+
+def test_error_messages_keep_paths_and_quoted_names():
+    from skmed2vec._cli import _message
+
+    # A sweep folder named after a parameter became --max-gap in the path shown.
+    assert "'/runs/max_gap/events.parquet'" in _message(
+        FileNotFoundError("No such file: '/runs/max_gap/events.parquet'")
+    )
+    assert _message(ValueError("column 'random_state' is missing")) == (
+        "column 'random_state' is missing"
+    )
+    assert _message(ValueError("lower learning_rate, or train more epochs.")) == (
+        "lower --learning-rate, or train more --epochs."
+    )
+
+
+def test_label_ids_beyond_64_bits_are_refused(tmp_path):
+    from skmed2vec._cli._errors import CommandError
+    from skmed2vec._cli._inputs import ids_as_in_events
+
+    events = pd.Series([1, 2], dtype=np.int64)
+    for big in ("9223372036854775808", "18446744073709551615"):  # wrapped to -2**63, -1
+        labels = pd.DataFrame({"subject_id": [big], "prediction_time": ["2020-01-01"]})
+        with pytest.raises(CommandError, match=f"subject_id {big} is beyond the 64-bit"):
+            ids_as_in_events(labels, events, "labels.csv")

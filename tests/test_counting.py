@@ -385,6 +385,12 @@ def test_no_file_outlives_a_failed_fit_or_a_call(data, monkeypatch, tmp_path):
     rows, chunks = binned.pair_weight_chunks(0.01)
     assert sum(len(c[0]) for c in chunks) == rows
     assert len(list(tmp_path.iterdir())) == n_folders  # the totals' folders went
+    with monkeypatch.context() as patch:
+        patch.setattr(_rows.TrainingRows, "_allocate_and_copy", interrupted)
+        with pytest.raises(KeyboardInterrupt) as failure:
+            TemporalMed2VecEmbedder(**PARAMS, time_decay=0.01).fit_counts(binned)
+    kept = failure.value.__traceback__  # noqa: F841
+    assert len(list(tmp_path.iterdir())) == n_folders  # the totals' too
 
     class Interrupting:
         def __getitem__(self, index):

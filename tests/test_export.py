@@ -213,3 +213,14 @@ def test_written_files_have_the_mode_open_would_give(tmp_path):
         assert mode(private[0]) == 0o600
     finally:
         os.umask(previous)
+
+
+@pytest.mark.parametrize(
+    "code", ["LAB//%CD4+", "%O2", "X%41%ZZ", "%+1", "A%20%-5", "O2 sat 95%"]
+)  # fmt: skip
+def test_codes_another_tool_wrote_unescaped_read_as_written(code, tmp_path):
+    # Non-UTF-8 %XX crashed the reading of a whole file; %+1 became "\x01".
+    assert unescape_code(code) == code
+    path = tmp_path / "foreign.txt"
+    path.write_text(f"1 2\n{code.replace(' ', '_')} 1.0 2.0\n")
+    assert load_word2vec_format(path).index.tolist() == [code.replace(" ", "_")]

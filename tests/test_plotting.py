@@ -186,9 +186,12 @@ def test_code_map_groups_as_real_groupings_give_them():
     assert set(CodeMapDisplay.from_vectors(vectors, codes, groups=clusters).scatters_) == {
         "0", "1", "2"
     }  # fmt: skip
-    holes = {c: (np.nan if i % 3 == 0 else "g") for i, c in enumerate(codes)}
-    scatters = CodeMapDisplay.from_vectors(vectors, codes, groups=holes).scatters_
-    assert {k: len(v.get_offsets()) for k, v in scatters.items()} == {"g": 44, "other": 22}
+    for missing in (np.nan, np.float32("nan"), pd.NA, None):
+        holes = pd.Series({c: (missing if i % 3 == 0 else "g") for i, c in enumerate(codes)})
+        scatters = CodeMapDisplay.from_vectors(vectors, codes, groups=holes.to_dict()).scatters_
+        assert {k: len(v.get_offsets()) for k, v in scatters.items()} == {"g": 44, "other": 22}
+    parents = {c: np.array(["P2", "P1"]) for c in codes}  # a parquet list column
+    assert set(CodeMapDisplay.from_vectors(vectors, codes, groups=parents).scatters_) == {"P1"}
     plt.close("all")
 
 

@@ -72,7 +72,8 @@ def _message(exc):
         return f"{option_for(match.group(1))}: {text}"
     # Messages that advise a parameter ("lower learning_rate", "pass
     # static_events='drop'") name its option instead.
-    names = r"\b(?:[a-z]+(?:_[a-z]+)+|epochs)\b"  # snake_case names, and epochs
+    # snake_case names and "epochs", but not inside a path or a quoted name
+    names = r"(?<![\w/\\.'\"-])(?:[a-z]+(?:_[a-z]+)+|epochs)(?![\w/\\'\"-]|\.\w)"
     return re.sub(names, lambda m: option_for(m.group(0)) or m.group(0), text)
 
 

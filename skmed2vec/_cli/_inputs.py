@@ -379,21 +379,29 @@ def read_labels(path):
         try:
             labels["prediction_time"] = pd.to_datetime(times, format="ISO8601")
         except (ValueError, TypeError) as exc:
-            # Several UTC offsets: UTC, if every time has one (a naive time has none).
-            aware = times.astype(str).str.contains(r"(?:Z|[+-]\d\d:?\d\d)\s*$", regex=True)
-            if not aware.all():
-                reason = str(exc).splitlines()[0]
-                if aware.any():
-                    reason = (
-                        f"{times[aware].iloc[0]!r} has a UTC offset, {times[~aware].iloc[0]!r} "
-                        "none; give every time an offset or none"
-                    )
+            # Several UTC offsets: UTC, if every time has one (a naive time has none);
+            # Postgres writes them +01 or +05:30.
+            offset = r"[T ]\d\d(?::?\d\d)*(?:\.\d+)?\s*(?:Z|[+-]\d\d(?::?\d\d)?)\s*$"
+            aware = times.astype(str).str.contains(offset, regex=True, case=False)
+            if aware.any() and not aware.all():
                 raise CommandError(
-                    f"--labels {path}: prediction_time is not one kind of ISO date or time "
-                    f"({reason})"
+                    f"--labels {path}: prediction_time mixes times with a UTC offset and "
+                    f"without ({times[aware].iloc[0]!r} has one, {times[~aware].iloc[0]!r} "
+                    "none); give every time an offset or none"
                 ) from None
-            labels["prediction_time"] = pd.to_datetime(times, format="ISO8601", utc=True)
+            if not aware.any():
+                raise CommandError(f"--labels {path}: prediction_time {_not_iso(exc)}") from None
+            try:
+                labels["prediction_time"] = pd.to_datetime(times, format="ISO8601", utc=True)
+            except (ValueError, TypeError) as again:
+                raise CommandError(f"--labels {path}: prediction_time {_not_iso(again)}") from None
     return labels.reset_index(drop=True)
+
+
+def _not_iso(exc):
+    """pandas' reason a time is not ISO 8601, without its advice on to_datetime's options."""
+    reason = str(exc).splitlines()[0].replace(" You might want to try:", "").rstrip(". ")
+    return f"is not an ISO date or time ({reason})"
 
 
 def ids_as_in_events(labels, event_ids, path):
@@ -431,12 +439,14 @@ def ids_as_in_events(labels, event_ids, path):
             f"number, but the events' subject ids are numbers (e.g. {event_ids.iloc[0]}); "
             "write the label file's ids as the events' are"
         )
-    try:
-        return labels.assign(subject_id=whole.map(int).astype(np.int64))
-    except OverflowError:
+    numbers = whole.map(int)
+    beyond = ~numbers.between(-(2**63), 2**63 - 1)
+    if beyond.any():
         raise CommandError(
-            f"--labels {path}: a subject_id is beyond the 64-bit integers the events' ids are"
-        ) from None
+            f"--labels {path}: subject_id {text[beyond].iloc[0]} is beyond the 64-bit "
+            "integers the events' ids are"
+        )
+    return labels.assign(subject_id=numbers.astype(np.int64))
 
 
 def _boolean(value):

@@ -45,7 +45,15 @@ _SYNTHEA_COLUMNS = {
 }
 # Systems as OMOP vocabulary ids, for the "vocabulary_id/concept_code" form.
 _OMOP_VOCABULARIES = {"SNOMED": "SNOMED", "RXNORM": "RxNorm", "LOINC": "LOINC"}
-_SYSTEM_PREFIXES = {"SNOMED-CT": "SNOMED:", "RXNORM": "RXNORM:", "LOINC": "LOINC:"}
+_SYSTEM_PREFIXES = {
+    "SNOMED-CT": "SNOMED:",
+    "RXNORM": "RXNORM:",
+    "LOINC": "LOINC:",
+    # FHIR system URIs, as conversions from Synthea's FHIR output write them.
+    "HTTP://SNOMED.INFO/SCT": "SNOMED:",
+    "HTTP://WWW.NLM.NIH.GOV/RESEARCH/UMLS/RXNORM": "RXNORM:",
+    "HTTP://LOINC.ORG": "LOINC:",
+}
 
 
 def _find_file(path, name):

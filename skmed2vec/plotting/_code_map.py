@@ -216,19 +216,17 @@ class CodeMapDisplay:
 
 def _label(value):
     """A code's group as drawn: text, ``""`` for none, the first of a set of groups."""
-    if isinstance(value, (set, frozenset, list, tuple)):
-        members = sorted(str(v) for v in value if not _missing(v))
+    if isinstance(value, (set, frozenset, list, tuple, np.ndarray)):
+        members = sorted(str(v) for v in np.asarray(list(value), dtype=object) if not _missing(v))
         return members[0] if members else ""
     return "" if _missing(value) else str(value)
 
 
 def _missing(value):
-    return (
-        value is None
-        or value == ""
-        or (isinstance(value, float) and np.isnan(value))
-        or (value.__class__.__name__ in ("NAType", "NaTType"))
-    )
+    """None, NaN, pandas' NA or NaT, or an empty string: no group."""
+    import pandas as pd
+
+    return value is None or (np.ndim(value) == 0 and bool(pd.isna(value))) or value == ""
 
 
 def _palette(n_groups):

@@ -365,10 +365,11 @@ def test_sqlite_times_to_the_microsecond_and_numbers_refused(tmp_path):
             (1, "2019-03-01", "2019-03-01 10:30:00"),
             (2, "2019-03-02", "2019-03-02 11:00:00.750000"),
             (3, "2019-03-03", None),
+            (4, "20190304", None),  # basic ISO text
         ],
     )
     events = read_omop(url, tables=["condition_occurrence"])
-    expected = ["2019-03-01 10:30", "2019-03-02 11:00:00.75", "2019-03-03"]
+    expected = ["2019-03-01 10:30", "2019-03-02 11:00:00.75", "2019-03-03", "2019-03-04"]
     assert events["time"].tolist() == pd.to_datetime(expected, format="ISO8601").tolist()
     url = _sqlite_cdm(tmp_path / "numbers.sqlite", [(1, 17956, None)], date_type="real")
     with pytest.raises(ValueError, match=r"condition_start_date holds numbers \(e.g. 17956"):

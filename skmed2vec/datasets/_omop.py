@@ -291,7 +291,11 @@ def _naive_utc(values, table, column):
     present = values.dropna()
     numbers = present
     if not pd.api.types.is_numeric_dtype(present):
-        numbers = present[pd.to_numeric(present, errors="coerce").notna().to_numpy()]
+        kind = pd.api.types.infer_dtype(present, skipna=True)
+        is_number = [isinstance(v, (int, float, np.number)) for v in present] if (
+            kind.startswith("mixed") or kind in ("integer", "floating", "decimal")
+        ) else np.zeros(len(present), bool)  # fmt: skip
+        numbers = present[np.asarray(is_number, dtype=bool)]
     if len(numbers) and not pd.api.types.is_datetime64_any_dtype(present):
         first = numbers.iloc[0]
         first = first.item() if isinstance(first, np.generic) else first

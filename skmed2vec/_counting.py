@@ -540,7 +540,11 @@ class PairCounts:
                     f"these pair counts were made with time_decay={self.time_decay}; got "
                     f"time_decay={time_decay!r}. Count with time_decay=None to tune it."
                 )
-        return self.keys, _Weights(self.values), None
+        # Counts in memory: one conversion; on disk, slice by slice as rows are made.
+        weights = _Weights(self.values) if self._scratch is not None else None
+        if weights is None:
+            weights = np.ldexp(self.values.astype(np.float64), -_UNIT_BITS)
+        return self.keys, weights, None
 
     def save(self, path):
         """Write the counts to a ``.npz`` file (no pickled objects).

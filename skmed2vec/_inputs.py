@@ -572,14 +572,15 @@ def events_to_timelines(
     ranks = pd.factorize(codes, sort=True)[0]
     order = np.lexsort((ranks, days, patient))
     offsets = np.concatenate([[0], np.cumsum(counts)])
-    owner, events = patient[order], order
+    events = order
+    owner = patient[order] if untimed.any() else None  # only to place static rows
     if prediction_times is not None and not per_subject:
         # One timeline per label row: the subject's sorted events, copied.
         lengths = counts[sample_subject]
         starts = offsets[:-1][sample_subject]
         offsets = np.concatenate([[0], np.cumsum(lengths)])
-        taken = np.repeat(starts - offsets[:-1], lengths) + np.arange(offsets[-1])
-        events, owner = order[taken], np.repeat(np.arange(len(sample_subject)), lengths)
+        events = order[np.repeat(starts - offsets[:-1], lengths) + np.arange(offsets[-1])]
+        owner = np.repeat(np.arange(len(sample_subject)), lengths) if untimed.any() else None
         first = first[sample_subject]
     codes, days = codes[events], days[events]
     if untimed.any():

@@ -175,7 +175,10 @@ def both_direction_chunks(keys, totals, n_codes, chunk_keys=_DIRECTION_CHUNK):
         return low, high, low != high, totals[lo : lo + chunk_keys]
 
     starts = range(0, keys.size, chunk_keys)
-    n_mirrored = sum(int(np.count_nonzero(split(lo)[2])) for lo in starts)
+    n_mirrored = sum(
+        int(np.count_nonzero(np.diff(np.divmod(keys[lo : lo + chunk_keys], n_codes), axis=0)))
+        for lo in starts
+    )
 
     def chunks():
         for lo in starts:

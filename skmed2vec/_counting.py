@@ -9,10 +9,10 @@ vectors, whatever the split and the merge order.
 
 import numpy as np
 
-from . import _scratch
 from ._features import code_document_counts, smoothed_idf
-from ._key_sums import KEY_BYTES, counts_budget, merge_block, merge_counts_arrays, sum_by_key, tree
+from ._key_sums import bin_totals, merge_counts_arrays, sum_by_key, tree
 from ._pairs import _both_directions, _unordered_keys, both_direction_chunks, window_pairs
+from ._scratch import ClosingChunks
 from ._weights import temporal_weight
 
 __all__ = [
@@ -82,78 +82,6 @@ def bin_gaps():
 def _to_units(weights):
     """Weights in [0, 1] as int64 multiples of ``WEIGHT_UNIT`` (round to nearest)."""
     return np.rint(np.ldexp(weights, _UNIT_BITS)).astype(np.int64)
-
-
-def _bin_totals(keys, counts, bin_weights):
-    """Per-bin counts summed into one weight per pair, block by block.
-
-    ``keys`` are ``pair * n_bins + bin``, sorted; each block ends on a pair
-    boundary. Returns the pairs with a positive total, their totals (float64)
-    and the :class:`~skmed2vec._scratch.ScratchFolder` holding them when they
-    are above :func:`~skmed2vec._key_sums.counts_budget` (else None).
-    """
-    n, block = keys.size, merge_block()
-    folder = None
-    if n * KEY_BYTES > counts_budget():
-        folder = _scratch.ScratchFolder("the pair totals", n * KEY_BYTES)
-        out_keys, out_totals = folder.array("keys", np.int64, n), folder.array("totals", float, n)
-    else:
-        out_keys, out_totals = np.empty(n, np.int64), np.empty(n)
-    try:
-        at = _sum_bins(keys, counts, bin_weights, block, out_keys, out_totals)
-    except BaseException:
-        _close(folder)  # no file left behind, whatever stopped the sums
-        raise
-    if folder is None:
-        return out_keys[:at].copy(), out_totals[:at].copy(), None
-    return out_keys[:at], out_totals[:at], folder
-
-
-def _sum_bins(keys, counts, bin_weights, block, out_keys, out_totals):
-    """Fill :func:`_bin_totals`' outputs block by block; return how many pairs."""
-    n = keys.size
-    at = lo = 0
-    while lo < n:
-        hi = min(lo + block, n)
-        if hi < n:  # extend to the end of the last pair's bins
-            hi = int(np.searchsorted(keys, (int(keys[hi - 1]) // _N_BINS + 1) * _N_BINS))
-        pairs, bins = np.divmod(np.asarray(keys[lo:hi]), _N_BINS)
-        weights = np.asarray(counts[lo:hi]) * bin_weights[bins]
-        starts = np.flatnonzero(np.concatenate([[True], pairs[1:] != pairs[:-1]]))
-        totals = np.add.reduceat(weights, starts)
-        positive = totals > 0
-        stop = at + int(np.count_nonzero(positive))
-        out_keys[at:stop], out_totals[at:stop] = pairs[starts][positive], totals[positive]
-        at, lo = stop, hi
-    return at
-
-
-def _close(folder):
-    if folder is not None:
-        folder.close()
-
-
-class _Chunks:
-    """Chunks of rows read from ``folder``'s arrays; the folder goes once they are
-    read or :meth:`close` is called (a generator's ``finally`` would not run
-    before it starts, nor while a kept traceback holds it)."""
-
-    def __init__(self, chunks, folder):
-        self._chunks, self._folder = iter(chunks), folder
-
-    def __iter__(self):
-        return self
-
-    def __next__(self):
-        try:
-            return next(self._chunks)
-        except StopIteration:
-            self.close()
-            raise
-
-    def close(self):
-        _close(self._folder)
-        self._folder = None
 
 
 class _Weights:
@@ -500,7 +428,8 @@ class PairCounts:
         try:
             return _both_directions(keys, totals, self.n_codes)
         finally:
-            _close(folder)
+            if folder is not None:
+                folder.close()
 
     def pair_weight_chunks(self, time_decay=None):
         """:meth:`pair_weights` as ``(n_rows, iterator of chunks)``, in the same order.
@@ -522,7 +451,7 @@ class PairCounts:
         """
         keys, totals, folder = self._totals(time_decay)
         n_rows, chunks = both_direction_chunks(keys, totals, self.n_codes)
-        return n_rows, _Chunks(chunks, folder)
+        return n_rows, ClosingChunks(chunks, folder)
 
     def _totals(self, time_decay):
         """Sorted unordered keys, their weight totals for ``time_decay``, and the
@@ -530,7 +459,9 @@ class PairCounts:
         if self.binned:
             if time_decay is None:
                 raise ValueError("these pair counts are per gap bin; pass a time_decay.")
-            return _bin_totals(self.keys, self.values, temporal_weight(bin_gaps(), time_decay))
+            return bin_totals(
+                self.keys, self.values, temporal_weight(bin_gaps(), time_decay), _N_BINS
+            )
         else:
             # Within float32 rounding: np.float32(0.01) is the 0.01 the counts used.
             if time_decay is not None and not np.isclose(

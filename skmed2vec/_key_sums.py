@@ -10,7 +10,15 @@ import pandas as pd
 
 from . import _scratch
 
-__all__ = ["KEY_BYTES", "counts_budget", "merge_block", "merge_counts_arrays", "sum_by_key", "tree"]
+__all__ = [
+    "KEY_BYTES",
+    "bin_totals",
+    "counts_budget",
+    "merge_block",
+    "merge_counts_arrays",
+    "sum_by_key",
+    "tree",
+]
 
 #: ``np.bincount`` sums float64 exactly below 2**53: with ``_SPLIT_BITS``-bit
 #: halves, up to 2**(53 - 26) = 134M pairs per call.
@@ -153,3 +161,49 @@ def tree(items, merge):
             merged.append(items[-1])
         items = merged
     return items[0]
+
+
+def bin_totals(keys, counts, bin_weights, n_bins):
+    """Per-bin counts summed into one weight per pair, block by block.
+
+    ``keys`` are ``pair * n_bins + bin``, sorted; each block ends on a pair
+    boundary; ``bin_weights`` is the weight of each bin. Returns the pairs with a
+    positive total, their totals (float64) and the
+    :class:`~skmed2vec._scratch.ScratchFolder` holding them when they are above
+    :func:`counts_budget` (else None).
+    """
+    n, block = keys.size, merge_block()
+    folder = None
+    if n * KEY_BYTES > counts_budget():
+        folder = _scratch.ScratchFolder("the pair totals", n * KEY_BYTES)
+        out_keys, out_totals = folder.array("keys", np.int64, n), folder.array("totals", float, n)
+    else:
+        out_keys, out_totals = np.empty(n, np.int64), np.empty(n)
+    try:
+        at = _sum_bins(keys, counts, bin_weights, n_bins, block, out_keys, out_totals)
+    except BaseException:
+        if folder is not None:
+            folder.close()  # no file left behind, whatever stopped the sums
+        raise
+    if folder is None:
+        return out_keys[:at].copy(), out_totals[:at].copy(), None
+    return out_keys[:at], out_totals[:at], folder
+
+
+def _sum_bins(keys, counts, bin_weights, n_bins, block, out_keys, out_totals):
+    """Fill :func:`bin_totals`' outputs block by block; return how many pairs."""
+    n = keys.size
+    at = lo = 0
+    while lo < n:
+        hi = min(lo + block, n)
+        if hi < n:  # extend to the end of the last pair's bins
+            hi = int(np.searchsorted(keys, (int(keys[hi - 1]) // n_bins + 1) * n_bins))
+        pairs, bins = np.divmod(np.asarray(keys[lo:hi]), n_bins)
+        weights = np.asarray(counts[lo:hi]) * bin_weights[bins]
+        starts = np.flatnonzero(np.concatenate([[True], pairs[1:] != pairs[:-1]]))
+        totals = np.add.reduceat(weights, starts)
+        positive = totals > 0
+        stop = at + int(np.count_nonzero(positive))
+        out_keys[at:stop], out_totals[at:stop] = pairs[starts][positive], totals[positive]
+        at, lo = stop, hi
+    return at

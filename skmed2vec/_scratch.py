@@ -7,7 +7,7 @@ from pathlib import Path
 
 import numpy as np
 
-__all__ = ["MEMORY_BUDGET", "ScratchFolder", "memory_budget", "size_text"]
+__all__ = ["MEMORY_BUDGET", "ClosingChunks", "ScratchFolder", "memory_budget", "size_text"]
 
 #: Bytes that override :func:`memory_budget` (None: scikit-learn's ``working_memory``).
 MEMORY_BUDGET = None
@@ -116,3 +116,27 @@ def _reserve(path, what):
 def size_text(n_bytes):
     """A size for messages: GiB, or MiB below one."""
     return f"{n_bytes / 2**30:.2f} GiB" if n_bytes >= 2**30 else f"{n_bytes / 2**20:.1f} MiB"
+
+
+class ClosingChunks:
+    """Chunks of rows read from ``folder``'s arrays; the folder goes once they are
+    read or :meth:`close` is called (a generator's ``finally`` would not run
+    before it starts, nor while a kept traceback holds it)."""
+
+    def __init__(self, chunks, folder):
+        self._chunks, self._folder = iter(chunks), folder
+
+    def __iter__(self):
+        return self
+
+    def __next__(self):
+        try:
+            return next(self._chunks)
+        except StopIteration:
+            self.close()
+            raise
+
+    def close(self):
+        if self._folder is not None:
+            self._folder.close()
+        self._folder = None

@@ -363,7 +363,7 @@ def test_no_file_outlives_a_failed_fit_or_a_call(data, monkeypatch, tmp_path):
 
     from sklearn import config_context
 
-    from skmed2vec import _counting, _rows, _scratch
+    from skmed2vec import _key_sums, _rows, _scratch
 
     monkeypatch.setattr(tempfile, "tempdir", None)
     monkeypatch.setenv("TMPDIR", str(tmp_path))
@@ -397,5 +397,5 @@ def test_no_file_outlives_a_failed_fit_or_a_call(data, monkeypatch, tmp_path):
             raise KeyboardInterrupt
 
     with pytest.raises(KeyboardInterrupt):
-        _counting._bin_totals(np.arange(10), np.ones(10, np.int64), Interrupting())
+        _key_sums.bin_totals(np.arange(10), np.ones(10, np.int64), Interrupting(), 4)
     assert len(list(tmp_path.iterdir())) == n_folders

@@ -176,10 +176,14 @@ def bin_totals(keys, counts, bin_weights, n_bins):
     folder = None
     if n * KEY_BYTES > counts_budget():
         folder = _scratch.ScratchFolder("the pair totals", n * KEY_BYTES)
-        out_keys, out_totals = folder.array("keys", np.int64, n), folder.array("totals", float, n)
-    else:
-        out_keys, out_totals = np.empty(n, np.int64), np.empty(n)
     try:
+        if folder is None:
+            out_keys, out_totals = np.empty(n, np.int64), np.empty(n)
+        else:
+            out_keys, out_totals = (
+                folder.array("keys", np.int64, n),
+                folder.array("totals", float, n),
+            )
         at = _sum_bins(keys, counts, bin_weights, n_bins, block, out_keys, out_totals)
     except BaseException:
         if folder is not None:

@@ -104,6 +104,7 @@ def _merge_shards(results, paths):
         repeated = np.flatnonzero(ids[order][1:] == ids[order][:-1])
         if repeated.size:
             first, second = order[repeated[0]], order[repeated[0] + 1]
+            del total  # its files go now, not with a kept traceback
             raise ValueError(
                 f"subject {ids[first].tolist()!r} has events in two shards, "
                 f"{paths[owner[first]]} and {paths[owner[second]]}; MEDS keeps each "

@@ -3,8 +3,9 @@
 from numbers import Integral, Real
 
 import numpy as np
-from joblib import Parallel, delayed, effective_n_jobs
+from joblib import effective_n_jobs
 from sklearn.utils._param_validation import HasMethods, Interval, validate_params
+from sklearn.utils.parallel import Parallel, delayed
 
 from ._chunks import iter_chunks
 from ._counting import (
@@ -34,7 +35,9 @@ def run_chunks(function, tasks, n_jobs):
     workers; ``n_jobs=None`` then uses them all.
 
     No more workers start than there are tasks (as scikit-learn's ensembles
-    do): ``n_jobs=64`` on five chunks runs five threads, not 64.
+    do): ``n_jobs=64`` on five chunks runs five threads, not 64. scikit-learn's
+    ``Parallel`` carries the caller's configuration (``working_memory``, the
+    memory budget of counts merged in a task) to the workers.
     """
     tasks = list(tasks)
     n_jobs = min(effective_n_jobs(n_jobs), len(tasks))
@@ -46,20 +49,33 @@ def run_chunks(function, tasks, n_jobs):
 
 
 def merge_streaming(results, merge):
-    """Merge results as they arrive, as a balanced tree (at most log2(n) held at once)."""
+    """Merge results as they arrive, as a balanced tree (at most log2(n) held at once).
+
+    If anything stops the merge, the temporary files of the partial results
+    held (counts merged on disk) are removed at once, not when a kept
+    traceback lets them go.
+    """
     stack = []  # (level, item); merging equal levels keeps the tree balanced
-    for item in results:
-        level = 0
-        while stack and stack[-1][0] == level:
+    item = None
+    try:
+        for item in results:
+            level = 0
+            while stack and stack[-1][0] == level:
+                item = merge(stack.pop()[1], item)
+                level += 1
+            stack.append((level, item))
+        if not stack:
+            return None
+        item = stack.pop()[1]
+        while stack:
             item = merge(stack.pop()[1], item)
-            level += 1
-        stack.append((level, item))
-    if not stack:
-        return None
-    item = stack.pop()[1]
-    while stack:
-        item = merge(stack.pop()[1], item)
-    return item
+        return item
+    except BaseException:
+        for held in [item, *(held for _, held in stack)]:
+            folder = getattr(held, "_scratch", None)
+            if folder is not None:
+                folder.close()
+        raise
 
 
 def group_counts(event_group, patient, n_groups, n_patients, *, n_jobs=None, chunk_events=None):

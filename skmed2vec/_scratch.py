@@ -72,7 +72,11 @@ class ScratchFolder:
     def array(self, name, dtype, n):
         """A new memory-mapped array of ``n`` values, its disk space claimed."""
         path = self.path / f"{name}.npy"
-        array = np.lib.format.open_memmap(path, mode="w+", dtype=dtype, shape=(n,))
+        try:
+            array = np.lib.format.open_memmap(path, mode="w+", dtype=dtype, shape=(n,))
+        except OSError as error:  # a full disk fails already on the file's header
+            _refuse_full_disk(error, path, self.what, n * np.dtype(dtype).itemsize)
+            raise
         _reserve(path, self.what)
         return array
 
@@ -103,18 +107,25 @@ def _reserve(path, what):
         try:
             os.posix_fallocate(handle.fileno(), 0, n_bytes)
         except OSError as error:
-            if error.errno in (errno.ENOSPC, errno.EDQUOT):
-                raise OSError(
-                    error.errno,
-                    f"no space for the temporary file of {what} in {path.parent.parent} "
-                    f"(about {size_text(n_bytes)} needed); free space or set TMPDIR "
-                    "to a larger folder",
-                ) from None
+            _refuse_full_disk(error, path, what, n_bytes)
             # EOPNOTSUPP and the like: the file system cannot reserve; go on.
+
+
+def _refuse_full_disk(error, path, what, n_bytes):
+    """Raise a full disk's error naming the folder and the size; others are the caller's."""
+    if error.errno in (errno.ENOSPC, errno.EDQUOT):
+        raise OSError(
+            error.errno,
+            f"no space for the temporary file of {what} in {path.parent.parent} "
+            f"(about {size_text(n_bytes)} needed); free space or set TMPDIR "
+            "to a larger folder",
+        ) from None
 
 
 def size_text(n_bytes):
     """A size for messages: GiB, or MiB below one."""
+    if n_bytes < 2**20:
+        return f"{n_bytes / 2**10:.1f} KiB"
     return f"{n_bytes / 2**30:.2f} GiB" if n_bytes >= 2**30 else f"{n_bytes / 2**20:.1f} MiB"
 
 

@@ -676,11 +676,14 @@ def test_label_times_mixing_offsets_and_none_are_refused(tmp_path, capsys):
     capsys.readouterr()
     assert main([*argv, "-o", str(tmp_path / "f.parquet")]) == 1
     assert "has one, '2020-01-02T12:00:00' none" in capsys.readouterr().err
-    # Postgres writes offsets as +01: all aware, read as UTC.
+    # Postgres writes offsets as +01, BigQuery " UTC": all aware, read as UTC.
     labels.write_text("subject_id,prediction_time\n1,2020-01-02 12:00:00+01\n")
     assert main([*argv, "-o", str(tmp_path / "f.parquet")]) == 0
     written = pd.read_parquet(tmp_path / "f.parquet")["prediction_time"]
     assert written.tolist() == [pd.Timestamp("2020-01-02 11:00", tz="UTC")]
+    labels.write_text("subject_id,prediction_time\n1,2020-01-02 11:00:00 UTC\n")
+    assert main([*argv, "-o", str(tmp_path / "g.parquet")]) == 0
+    assert pd.read_parquet(tmp_path / "g.parquet")["prediction_time"].tolist() == written.tolist()
 
 
 def test_error_messages_keep_paths_and_quoted_names():

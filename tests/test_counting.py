@@ -399,3 +399,41 @@ def test_no_file_outlives_a_failed_fit_or_a_call(data, monkeypatch, tmp_path):
     with pytest.raises(KeyboardInterrupt):
         _key_sums.bin_totals(np.arange(10), np.ones(10, np.int64), Interrupting(), 4)
     assert len(list(tmp_path.iterdir())) == n_folders
+
+
+def test_counting_threads_see_the_callers_budget_and_failures_leave_no_file(monkeypatch, tmp_path):
+    # Worker threads started with scikit-learn's default configuration, so shards
+    # merged in them ignored working_memory; a failing merge kept its partial files.
+    import errno
+    import tempfile
+
+    from sklearn import config_context
+
+    from skmed2vec import _parallel, _scratch
+
+    with config_context(working_memory=3):
+        seen = list(_parallel.run_chunks(_scratch.memory_budget, [()] * 4, n_jobs=2))
+    assert seen == [3 * 2**20] * 4
+    monkeypatch.setattr(tempfile, "tempdir", None)
+    monkeypatch.setenv("TMPDIR", str(tmp_path))
+    monkeypatch.setattr(_scratch, "MEMORY_BUDGET", 0)
+    X = CodeVocabulary().fit_transform(make_cohort(60, random_state=0).X)
+    parts = [count_pairs(part, chunk_events=200) for part in shards(X, 3)]
+    assert list(tmp_path.iterdir())  # the parts' own files
+
+    def failing(a, b):
+        if b is parts[-1]:
+            raise KeyboardInterrupt
+        return a + b
+
+    before = {p.name for p in tmp_path.iterdir()}
+    with pytest.raises(KeyboardInterrupt):
+        _parallel.merge_streaming(iter(parts), failing)
+    assert {p.name for p in tmp_path.iterdir()} <= before  # the merged partial's went
+
+    def full(*args, **kwargs):
+        raise OSError(errno.ENOSPC, "No space left on device")
+
+    monkeypatch.setattr(np.lib.format, "open_memmap", full)
+    with pytest.raises(OSError, match="no space for the temporary file of the pair counts in"):
+        parts[0] + parts[1]

@@ -192,6 +192,10 @@ def test_code_map_groups_as_real_groupings_give_them():
         assert {k: len(v.get_offsets()) for k, v in scatters.items()} == {"g": 44, "other": 22}
     parents = {c: np.array(["P2", "P1"]) for c in codes}  # a parquet list column
     assert set(CodeMapDisplay.from_vectors(vectors, codes, groups=parents).scatters_) == {"P1"}
+    nested = {c: [("ICD10", "E11")] for c in codes}  # drawn as text, not a crash
+    assert set(CodeMapDisplay.from_vectors(vectors, codes, groups=nested).scatters_) == {
+        "('ICD10', 'E11')"
+    }  # fmt: skip
     plt.close("all")
 
 

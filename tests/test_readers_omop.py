@@ -390,3 +390,10 @@ def test_a_table_named_twice_is_read_once(tmp_path):
     )
     folder = read_omop(tmp_path, tables=["condition_occurrence", "condition_occurrence"])
     assert len(folder) == 1  # a folder failed making the same view twice
+
+
+def test_day_counts_stored_as_text_are_numbers_not_years(tmp_path):
+    # "1995" (day 1995 since 1970) read as 1995-01-01; Decimal lost the advice.
+    url = _sqlite_cdm(tmp_path / "digits.sqlite", [(1, "1995", None)])
+    with pytest.raises(ValueError, match=r"holds numbers \(e.g. '1995'\)"):
+        read_omop(url, tables=["condition_occurrence"])

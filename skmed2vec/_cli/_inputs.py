@@ -375,6 +375,8 @@ def read_labels(path):
             raise CommandError(f"--labels {path}: {column} is missing in some rows")
     times = labels["prediction_time"]
     if times.dtype == object or pd.api.types.is_string_dtype(times):
+        # BigQuery writes "2180-07-23 12:35:00 UTC", as event times may be.
+        times = times.astype(str).str.replace(r"\s*UTC\s*$", "+00:00", regex=True, case=False)
         # Text (a CSV file): timestamps, as MEDS labels and predictions hold them.
         try:
             labels["prediction_time"] = pd.to_datetime(times, format="ISO8601")

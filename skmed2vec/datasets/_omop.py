@@ -9,6 +9,7 @@ import logging
 import os
 import re
 from contextlib import contextmanager
+from decimal import Decimal
 from pathlib import Path
 
 import numpy as np
@@ -292,10 +293,16 @@ def _naive_utc(values, table, column):
     numbers = present
     if not pd.api.types.is_numeric_dtype(present):
         kind = pd.api.types.infer_dtype(present, skipna=True)
-        is_number = [isinstance(v, (int, float, np.number)) for v in present] if (
-            kind.startswith("mixed") or kind in ("integer", "floating", "decimal")
-        ) else np.zeros(len(present), bool)  # fmt: skip
-        numbers = present[np.asarray(is_number, dtype=bool)]
+        if kind == "string":  # digits are a number, but for a basic ISO date (20190301)
+            text = present.str.strip()
+            numbers = present[
+                (text.str.fullmatch(r"[+-]?\d+(\.\d*)?") & ~text.str.fullmatch(r"\d{8}")).to_numpy()
+            ]
+        else:
+            is_number = [isinstance(v, (int, float, np.number, Decimal)) for v in present] if (
+                kind.startswith("mixed") or kind in ("integer", "floating", "decimal")
+            ) else np.zeros(len(present), bool)  # fmt: skip
+            numbers = present[np.asarray(is_number, dtype=bool)]
     if len(numbers) and not pd.api.types.is_datetime64_any_dtype(present):
         first = numbers.iloc[0]
         first = first.item() if isinstance(first, np.generic) else first

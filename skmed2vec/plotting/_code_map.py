@@ -216,8 +216,10 @@ class CodeMapDisplay:
 
 def _label(value):
     """A code's group as drawn: text, ``""`` for none, the first of a set of groups."""
-    if isinstance(value, (set, frozenset, list, tuple, np.ndarray)):
-        members = sorted(str(v) for v in np.asarray(list(value), dtype=object) if not _missing(v))
+    if isinstance(value, (set, frozenset, list, tuple)) or (
+        isinstance(value, np.ndarray) and value.ndim == 1
+    ):
+        members = sorted(str(v) for v in value if not _missing(v))
         return members[0] if members else ""
     return "" if _missing(value) else str(value)
 
@@ -226,7 +228,9 @@ def _missing(value):
     """None, NaN, pandas' NA or NaT, or an empty string: no group."""
     import pandas as pd
 
-    return value is None or (np.ndim(value) == 0 and bool(pd.isna(value))) or value == ""
+    if np.ndim(value) != 0:
+        return False  # a sequence as one group, drawn as its text
+    return value is None or bool(pd.isna(value)) or (isinstance(value, str) and value == "")
 
 
 def _palette(n_groups):

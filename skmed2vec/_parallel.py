@@ -3,9 +3,9 @@
 from numbers import Integral, Real
 
 import numpy as np
-from joblib import effective_n_jobs
+from joblib import Parallel, delayed, effective_n_jobs
+from sklearn import config_context, get_config
 from sklearn.utils._param_validation import HasMethods, Interval, validate_params
-from sklearn.utils.parallel import Parallel, delayed
 
 from ._chunks import iter_chunks
 from ._counting import (
@@ -35,17 +35,33 @@ def run_chunks(function, tasks, n_jobs):
     workers; ``n_jobs=None`` then uses them all.
 
     No more workers start than there are tasks (as scikit-learn's ensembles
-    do): ``n_jobs=64`` on five chunks runs five threads, not 64. scikit-learn's
-    ``Parallel`` carries the caller's configuration (``working_memory``, the
-    memory budget of counts merged in a task) to the workers.
+    do): ``n_jobs=64`` on five chunks runs five threads, not 64. Each task runs
+    in the caller's scikit-learn configuration (``working_memory``, the memory
+    budget of counts merged in a task), which new threads and processes would
+    not have; scikit-learn's own ``Parallel`` does this too, but rewrites the
+    process's warning filters from every thread.
     """
     tasks = list(tasks)
     n_jobs = min(effective_n_jobs(n_jobs), len(tasks))
     if n_jobs <= 1:
         return (function(*task) for task in tasks)
+    task = _InConfig(function, get_config())
     return Parallel(n_jobs=n_jobs, return_as="generator", prefer="threads")(
-        delayed(function)(*t) for t in tasks
+        delayed(task)(*t) for t in tasks
     )
+
+
+class _InConfig:
+    """``function`` run in the scikit-learn configuration ``config`` (picklable, and
+    named after ``function`` for joblib's and Dask's task names)."""
+
+    def __init__(self, function, config):
+        self.function, self.config = function, config
+        self.__name__ = getattr(function, "__name__", type(function).__name__)
+
+    def __call__(self, *args):
+        with config_context(**self.config):
+            return self.function(*args)
 
 
 def merge_streaming(results, merge):
@@ -56,22 +72,26 @@ def merge_streaming(results, merge):
     traceback lets them go.
     """
     stack = []  # (level, item); merging equal levels keeps the tree balanced
-    item = None
+    item = left = None
     try:
         for item in results:
             level = 0
             while stack and stack[-1][0] == level:
-                item = merge(stack.pop()[1], item)
+                left = stack.pop()[1]
+                item, left = merge(left, item), None
                 level += 1
             stack.append((level, item))
         if not stack:
             return None
         item = stack.pop()[1]
         while stack:
-            item = merge(stack.pop()[1], item)
+            left = stack.pop()[1]
+            item, left = merge(left, item), None
         return item
     except BaseException:
-        for held in [item, *(held for _, held in stack)]:
+        if hasattr(results, "close"):
+            results.close()  # joblib stops dispatching the remaining tasks
+        for held in [item, left, *(held for _, held in stack)]:
             folder = getattr(held, "_scratch", None)
             if folder is not None:
                 folder.close()

@@ -676,6 +676,9 @@ def test_label_times_mixing_offsets_and_none_are_refused(tmp_path, capsys):
     capsys.readouterr()
     assert main([*argv, "-o", str(tmp_path / "f.parquet")]) == 1
     assert "has one, '2020-01-02T12:00:00' none" in capsys.readouterr().err
+    labels.write_text("subject_id,prediction_time\n1,2020-01-02 11:00:00 Etc/UTC\n")
+    assert main([*argv, "-o", str(tmp_path / "f.parquet")]) == 1  # quoted as written
+    assert "prediction_time '2020-01-02 11:00:00 Etc/UTC' is not" in capsys.readouterr().err
     # Postgres writes offsets as +01, BigQuery " UTC": all aware, read as UTC.
     labels.write_text("subject_id,prediction_time\n1,2020-01-02 12:00:00+01\n")
     assert main([*argv, "-o", str(tmp_path / "f.parquet")]) == 0

@@ -427,8 +427,9 @@ def test_counting_threads_see_the_callers_budget_and_failures_leave_no_file(monk
         return a + b
 
     before = {p.name for p in tmp_path.iterdir()}
-    with pytest.raises(KeyboardInterrupt):
+    with pytest.raises(KeyboardInterrupt) as failure:
         _parallel.merge_streaming(iter(parts), failing)
+    kept = failure.value.__traceback__  # noqa: F841 (as Jupyter keeps it)
     assert {p.name for p in tmp_path.iterdir()} <= before  # the merged partial's went
 
     def full(*args, **kwargs):
@@ -437,3 +438,18 @@ def test_counting_threads_see_the_callers_budget_and_failures_leave_no_file(monk
     monkeypatch.setattr(np.lib.format, "open_memmap", full)
     with pytest.raises(OSError, match="no space for the temporary file of the pair counts in"):
         parts[0] + parts[1]
+
+
+def test_counting_threads_leave_the_callers_warning_filters_alone():
+    # scikit-learn's Parallel rewrites the process's filters from every thread.
+    import warnings
+
+    from skmed2vec import _parallel
+
+    with warnings.catch_warnings():
+        for i in range(200):
+            warnings.filterwarnings("ignore", message=f"filter {i}")
+        before = list(warnings.filters)
+        for _ in range(20):
+            list(_parallel.run_chunks(len, [("ab",)] * 8, n_jobs=2))
+        assert warnings.filters == before

@@ -373,10 +373,10 @@ def read_labels(path):
     for column in ("subject_id", "prediction_time"):
         if labels[column].isna().any():
             raise CommandError(f"--labels {path}: {column} is missing in some rows")
-    times = labels["prediction_time"]
-    if times.dtype == object or pd.api.types.is_string_dtype(times):
+    written = labels["prediction_time"]
+    if written.dtype == object or pd.api.types.is_string_dtype(written):
         # BigQuery writes "2180-07-23 12:35:00 UTC", as event times may be.
-        times = times.astype(str).str.replace(r"\s*UTC\s*$", "+00:00", regex=True, case=False)
+        times = written.astype(str).str.replace(r"\s+UTC\s*$", "+00:00", regex=True, case=False)
         # Text (a CSV file): timestamps, as MEDS labels and predictions hold them.
         try:
             labels["prediction_time"] = pd.to_datetime(times, format="ISO8601")
@@ -388,22 +388,27 @@ def read_labels(path):
             if aware.any() and not aware.all():
                 raise CommandError(
                     f"--labels {path}: prediction_time mixes times with a UTC offset and "
-                    f"without ({times[aware].iloc[0]!r} has one, {times[~aware].iloc[0]!r} "
+                    f"without ({written[aware].iloc[0]!r} has one, {written[~aware].iloc[0]!r} "
                     "none); give every time an offset or none"
                 ) from None
             if not aware.any():
-                raise CommandError(f"--labels {path}: prediction_time {_not_iso(exc)}") from None
+                raise CommandError(_not_iso(path, written, times, exc)) from None
             try:
                 labels["prediction_time"] = pd.to_datetime(times, format="ISO8601", utc=True)
             except (ValueError, TypeError) as again:
-                raise CommandError(f"--labels {path}: prediction_time {_not_iso(again)}") from None
+                raise CommandError(_not_iso(path, written, times, again)) from None
     return labels.reset_index(drop=True)
 
 
-def _not_iso(exc):
-    """pandas' reason a time is not ISO 8601, without its advice on to_datetime's options."""
+def _not_iso(path, written, times, exc):
+    """The message for label times pandas cannot read: the first one as written."""
+    for value, parsed in zip(written, times):
+        try:
+            pd.to_datetime([parsed], format="ISO8601")
+        except (ValueError, TypeError):
+            return f"--labels {path}: prediction_time {value!r} is not an ISO date or time"
     reason = str(exc).splitlines()[0].replace(" You might want to try:", "").rstrip(". ")
-    return f"is not an ISO date or time ({reason})"
+    return f"--labels {path}: prediction_time is not an ISO date or time ({reason})"
 
 
 def ids_as_in_events(labels, event_ids, path):

@@ -151,16 +151,30 @@ def merge_counts_arrays(keys, values, new_keys, new_values):
 
 
 def tree(items, merge):
-    """Merge ``items`` pairwise, level by level (a balanced tree)."""
+    """Merge ``items`` pairwise, level by level (a balanced tree).
+
+    If a merge fails, the temporary files of the partial results made so far
+    (counts merged on disk) are removed at once; the items given are left alone.
+    """
     items = list(items)
     if not items:
         raise ValueError("nothing to merge: counts is empty.")
-    while len(items) > 1:
-        merged = [merge(a, b) for a, b in zip(items[0::2], items[1::2])]
-        if len(items) % 2:
-            merged.append(items[-1])
-        items = merged
-    return items[0]
+    given, merged = {id(item) for item in items}, []
+    try:
+        while len(items) > 1:
+            merged = []
+            for a, b in zip(items[0::2], items[1::2]):
+                merged.append(merge(a, b))
+            if len(items) % 2:
+                merged.append(items[-1])
+            items, merged = merged, []
+        return items[0]
+    except BaseException:
+        for item in [*merged, *items]:
+            folder = getattr(item, "_scratch", None)
+            if folder is not None and id(item) not in given:
+                folder.close()
+        raise
 
 
 def bin_totals(keys, counts, bin_weights, n_bins):

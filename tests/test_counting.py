@@ -453,3 +453,28 @@ def test_counting_threads_leave_the_callers_warning_filters_alone():
         for _ in range(20):
             list(_parallel.run_chunks(len, [("ab",)] * 8, n_jobs=2))
         assert warnings.filters == before
+
+
+def test_merge_counts_failing_removes_its_partials_and_leaves_the_inputs(monkeypatch, tmp_path):
+    import tempfile
+
+    from skmed2vec import _scratch
+
+    monkeypatch.setattr(tempfile, "tempdir", None)
+    monkeypatch.setenv("TMPDIR", str(tmp_path))
+    monkeypatch.setattr(_scratch, "MEMORY_BUDGET", 0)
+    X = CodeVocabulary().fit_transform(make_cohort(60, random_state=0).X)
+    parts = [count_pairs(part, chunk_events=200) for part in shards(X, 5)]
+    before = {p.name for p in tmp_path.iterdir()}
+    real = PairCounts.__add__
+
+    def failing(self, other):  # at the second level, on two partial merges
+        if not any(self is p or other is p for p in parts):
+            raise KeyboardInterrupt
+        return real(self, other)
+
+    monkeypatch.setattr(PairCounts, "__add__", failing)
+    with pytest.raises(KeyboardInterrupt) as failure:
+        merge_counts(parts)
+    kept = failure.value.__traceback__  # noqa: F841 (as Jupyter keeps it)
+    assert {p.name for p in tmp_path.iterdir()} == before  # partials gone, inputs kept

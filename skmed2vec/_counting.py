@@ -472,10 +472,9 @@ class PairCounts:
                     f"time_decay={time_decay!r}. Count with time_decay=None to tune it."
                 )
         # Counts in memory: one conversion; on disk, slice by slice as rows are made.
-        weights = _Weights(self.values) if self._scratch is not None else None
-        if weights is None:
-            weights = np.ldexp(self.values.astype(np.float64), -_UNIT_BITS)
-        return self.keys, weights, None
+        if self._scratch is not None:
+            return self.keys, _Weights(self.values), None
+        return self.keys, np.ldexp(self.values.astype(np.float64), -_UNIT_BITS), None
 
     def save(self, path):
         """Write the counts to a ``.npz`` file (no pickled objects).

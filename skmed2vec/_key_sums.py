@@ -171,9 +171,8 @@ def tree(items, merge):
         return items[0]
     except BaseException:
         for item in [*merged, *items]:
-            folder = getattr(item, "_scratch", None)
-            if folder is not None and id(item) not in given:
-                folder.close()
+            if id(item) not in given:
+                _scratch.release(item)
         raise
 
 

@@ -175,10 +175,12 @@ def both_direction_chunks(keys, totals, n_codes, chunk_keys=_DIRECTION_CHUNK):
         return low, high, low != high, totals[lo : lo + chunk_keys]
 
     starts = range(0, keys.size, chunk_keys)
-    n_mirrored = sum(
-        int(np.count_nonzero(np.diff(np.divmod(keys[lo : lo + chunk_keys], n_codes), axis=0)))
-        for lo in starts
-    )
+
+    def mirrored(lo):  # keys that are not self pairs (their totals are not read)
+        low, high = np.divmod(keys[lo : lo + chunk_keys], n_codes)
+        return int(np.count_nonzero(low != high))
+
+    n_mirrored = sum(mirrored(lo) for lo in starts)
 
     def chunks():
         for lo in starts:

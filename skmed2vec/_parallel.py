@@ -16,6 +16,7 @@ from ._counting import (
 )
 from ._normalization import normalization_of
 from ._progress import progress
+from ._scratch import release
 from ._timelines import Timelines, as_timelines
 from ._validation import N_JOBS
 
@@ -92,9 +93,7 @@ def merge_streaming(results, merge):
         if hasattr(results, "close"):
             results.close()  # joblib stops dispatching the remaining tasks
         for held in [item, left, *(held for _, held in stack)]:
-            folder = getattr(held, "_scratch", None)
-            if folder is not None:
-                folder.close()
+            release(held)
         raise
 
 

@@ -7,7 +7,14 @@ from pathlib import Path
 
 import numpy as np
 
-__all__ = ["MEMORY_BUDGET", "ClosingChunks", "ScratchFolder", "memory_budget", "size_text"]
+__all__ = [
+    "MEMORY_BUDGET",
+    "ClosingChunks",
+    "ScratchFolder",
+    "memory_budget",
+    "release",
+    "size_text",
+]
 
 #: Bytes that override :func:`memory_budget` (None: scikit-learn's ``working_memory``).
 MEMORY_BUDGET = None
@@ -91,6 +98,13 @@ class ScratchFolder:
 
     def __exit__(self, *exc):
         self.close()
+
+
+def release(owner):
+    """Remove the temporary files of ``owner`` (counts merged on disk) now, if it has any."""
+    folder = getattr(owner, "_scratch", None)
+    if folder is not None:
+        folder.close()
 
 
 def _reserve(path, what):

@@ -57,12 +57,16 @@ metadata : dict of str to list
     Other per-code columns the file carried (``group``, ``description``).
 """
 
-_ESCAPE_WORD = re.compile(r"[%\s]")
-_ESCAPE_FIELD = re.compile(r"[%\t\n\r]")
+# Lone surrogates (from bytes decoded with "surrogateescape") have no UTF-8 form:
+# escaped as their three-byte "surrogatepass" sequence, so files stay UTF-8.
+_SURROGATES = "\ud800-\udfff"
+_ESCAPE_WORD = re.compile(rf"[%\s{_SURROGATES}]")
+_ESCAPE_FIELD = re.compile(rf"[%\t\n\r{_SURROGATES}]")
+_SURROGATE = re.compile(f"[{_SURROGATES}]")
 
 
 def _percent(match):
-    return "".join(f"%{byte:02X}" for byte in match.group().encode("utf-8"))
+    return "".join(f"%{byte:02X}" for byte in match.group().encode("utf-8", "surrogatepass"))
 
 
 def escape_code(code):
@@ -75,7 +79,9 @@ def escape_code(code):
     Returns
     -------
     str
-        The code with ``%``, spaces and other whitespace written ``%XX`` (UTF-8).
+        The code with ``%``, spaces and other whitespace written ``%XX`` (UTF-8),
+        and lone surrogates (which have no UTF-8 form) as the ``%XX`` of their
+        three bytes, so the result is one token of valid UTF-8 text.
 
     Examples
     --------
@@ -111,9 +117,9 @@ def unescape_code(code):
         if i % 2:
             data.append(int(piece[1:], 16))
         else:
-            data.extend(piece.encode("utf-8"))
+            data.extend(piece.encode("utf-8", "surrogatepass"))
     try:
-        return data.decode("utf-8")
+        return data.decode("utf-8", "surrogatepass")
     except UnicodeDecodeError:
         return code
 
@@ -149,9 +155,21 @@ def _check_arrays(codes, vectors, counts, columns):
     return codes, vectors, counts, metadata
 
 
-def _word2vec_tokens(codes, escape):
+def _check_utf8(values, what, format):
+    """Refuse text with lone surrogates where a format stores it verbatim as UTF-8."""
+    bad = [v for v in values if isinstance(v, str) and _SURROGATE.search(v)]
+    if bad:
+        raise ValueError(
+            f"{what} with lone surrogates (no UTF-8 form) cannot be stored verbatim by "
+            f"format={format!r}: {bad[:3]}; the escaping formats (word2vec with "
+            f"escape=True, projector) percent-escape them."
+        )
+
+
+def _word2vec_tokens(codes, escape, format):
     if escape:
         return [escape_code(c) for c in codes]
+    _check_utf8(codes, "codes", format)
     bad = [c for c in codes if re.search(r"\s", c)]
     if bad:
         raise ValueError(
@@ -210,15 +228,19 @@ def save_vectors(
         codes, vectors, counts, {"group": groups, "description": descriptions}
     )
     path = Path(path)
+    if format in ("safetensors", "parquet"):
+        _check_utf8(codes.tolist(), "codes", format)
+        for name, values in metadata.items():
+            _check_utf8(values, f"{name}s", format)
     if format == "word2vec":
-        tokens = _word2vec_tokens(codes.tolist(), escape)
+        tokens = _word2vec_tokens(codes.tolist(), escape, format)
         with atomic_open(path, "w", encoding="utf-8") as handle:
             handle.write(f"{len(tokens)} {vectors.shape[1]}\n")
             for token, row in zip(tokens, vectors):
                 handle.write(token + " " + " ".join(repr(float(v)) for v in row) + "\n")
         return [path]
     if format == "word2vec-binary":
-        tokens = _word2vec_tokens(codes.tolist(), escape)
+        tokens = _word2vec_tokens(codes.tolist(), escape, format)
         little = vectors.astype("<f4", copy=False)
         with atomic_open(path, "wb") as handle:
             handle.write(f"{len(tokens)} {vectors.shape[1]}\n".encode())

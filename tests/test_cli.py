@@ -713,3 +713,18 @@ def test_label_ids_beyond_64_bits_are_refused(tmp_path):
         labels = pd.DataFrame({"subject_id": [big], "prediction_time": ["2020-01-01"]})
         with pytest.raises(CommandError, match=f"subject_id {big} is beyond the 64-bit"):
             ids_as_in_events(labels, events, "labels.csv")
+
+
+def test_label_ids_join_unsigned_64_bit_event_ids(tmp_path):
+    from skmed2vec._cli._errors import CommandError
+    from skmed2vec._cli._inputs import ids_as_in_events
+
+    events = pd.Series([1, 2**64 - 1], dtype=np.uint64)
+    labels = pd.DataFrame({"subject_id": ["18446744073709551615", "9223372036854775808", "1.0"]})
+    joined = ids_as_in_events(labels, events, "labels.csv")["subject_id"]
+    assert joined.dtype == np.uint64
+    assert joined.tolist() == [2**64 - 1, 2**63, 1]
+    for bad in ("-1", "18446744073709551616"):
+        labels = pd.DataFrame({"subject_id": [bad]})
+        with pytest.raises(CommandError, match=f"{bad} is beyond the unsigned 64-bit"):
+            ids_as_in_events(labels, events, "labels.csv")

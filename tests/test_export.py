@@ -224,3 +224,42 @@ def test_codes_another_tool_wrote_unescaped_read_as_written(code, tmp_path):
     path = tmp_path / "foreign.txt"
     path.write_text(f"1 2\n{code.replace(' ', '_')} 1.0 2.0\n")
     assert load_word2vec_format(path).index.tolist() == [code.replace(" ", "_")]
+
+
+SURROGATE_CODES = ["a\ud800 b", "\udcff", "x%\udc80", "LAB//\udce9t\u00e9"]
+
+
+@pytest.mark.parametrize("code", SURROGATE_CODES)
+def test_escaping_round_trips_lone_surrogates(code):
+    # Bytes decoded with "surrogateescape" give lone surrogates, which have no
+    # UTF-8 form: escaped as %XX of their three bytes, and back.
+    escaped = escape_code(code)
+    escaped.encode("utf-8")  # valid UTF-8 text
+    assert unescape_code(escaped) == code
+
+
+@pytest.mark.parametrize("format", ["word2vec", "word2vec-binary", "projector"])
+def test_escaping_formats_round_trip_lone_surrogates(tmp_path, format):
+    codes = SURROGATE_CODES + ["A"]
+    vectors = np.arange(len(codes) * 2, dtype=np.float32).reshape(-1, 2)
+    path = save_vectors(_path(tmp_path, format), codes, vectors, format=format)[0]
+    back = load_vectors(path if format != "projector" else path.parent, format=format)
+    assert back.codes.tolist() == codes
+    np.testing.assert_array_equal(back.vectors, vectors)
+
+
+@pytest.mark.parametrize(
+    "format, options",
+    [("safetensors", {}), ("parquet", {}), ("word2vec", {"escape": False}),
+     ("word2vec-binary", {"escape": False})],
+)  # fmt: skip
+def test_verbatim_formats_refuse_lone_surrogates(tmp_path, format, options):
+    path = _path(tmp_path, format)
+    with pytest.raises(ValueError, match=r"codes with lone surrogates.*format='" + format):
+        save_vectors(path, ["A", "b\udc80"], np.eye(2, dtype=np.float32), format=format, **options)
+    assert not path.exists()
+    with pytest.raises(ValueError, match="descriptions with lone surrogates"):
+        save_vectors(
+            path, ["A"], np.eye(1, dtype=np.float32), format="parquet",
+            descriptions=["caf\udce9"],
+        )  # fmt: skip

@@ -447,13 +447,16 @@ def ids_as_in_events(labels, event_ids, path):
             "write the label file's ids as the events' are"
         )
     numbers = whole.map(int)
-    beyond = ~numbers.between(-(2**63), 2**63 - 1)
+    # The events' own integer type: unsigned 64-bit ids reach 2**64 - 1.
+    kind = np.uint64 if pd.api.types.is_unsigned_integer_dtype(event_ids) else np.int64
+    limits = np.iinfo(kind)
+    beyond = ~numbers.between(int(limits.min), int(limits.max))
     if beyond.any():
         raise CommandError(
-            f"--labels {path}: subject_id {text[beyond].iloc[0]} is beyond the 64-bit "
-            "integers the events' ids are"
+            f"--labels {path}: subject_id {text[beyond].iloc[0]} is beyond the "
+            f"{'unsigned ' if kind is np.uint64 else ''}64-bit integers the events' ids are"
         )
-    return labels.assign(subject_id=numbers.astype(np.int64))
+    return labels.assign(subject_id=pd.Series(numbers.tolist(), dtype=kind, index=labels.index))
 
 
 def _boolean(value):

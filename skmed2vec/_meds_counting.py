@@ -58,12 +58,12 @@ def _shard_codes(path, vocabulary, static_events):
 
 
 def _encode_as_in_fit(vocabulary, X):
-    """Encode ``X`` as ``fit`` does: codes pruned by the thresholds share ``<UNK>``.
+    """Encode ``X`` as ``fit_transform`` does.
 
-    ``transform`` would apply ``handle_unknown`` to them (the vocabulary does
-    not store pruned codes, so it cannot tell them from unseen ones): with
-    ``"ignore"`` their events would vanish and shift the windows, with
-    ``"error"`` the count would fail on training codes.
+    ``transform`` would refuse codes pruned by the thresholds under
+    ``handle_unknown="error"`` (the vocabulary does not store them, so it
+    cannot tell them from unseen ones); ``fit_transform`` maps them to
+    ``<UNK>``, and the count must not fail on training codes.
     """
     return vocabulary._encode(X, *vocabulary._grouped(X.codes), training=True)
 

@@ -84,7 +84,10 @@ class CodeVocabulary(
         What ``transform`` does with codes outside the vocabulary: map them
         to ``"<UNK>"``, drop their events, or raise a ValueError naming them.
         Codes pruned at fit are not stored, so they too are outside the
-        vocabulary; ``fit_transform`` maps them to ``"<UNK>"`` in every mode.
+        vocabulary, and ``fit_transform`` treats them as ``transform`` does,
+        so that ``fit_transform(X)`` equals ``fit(X).transform(X)``; with
+        ``"error"``, ``fit_transform`` maps them to ``"<UNK>"`` (they were
+        seen), while ``transform`` refuses them.
     fallback_to_parent : bool or dict, default=False
         Before handling an unknown code, try its ancestors and use the nearest
         one in the vocabulary. ``True`` uses the ICD rule: the code part of an
@@ -96,9 +99,9 @@ class CodeVocabulary(
         (:func:`~skmed2vec.read_omop_ancestors`); the ICD rule is then not
         used. The mapping is walked breadth first, the code's entries, then
         theirs, and so on, so that the nearest ancestor in the vocabulary is
-        found however many levels up it is. Used by ``transform``:
-        ``fit_transform`` maps the pruned training codes to ``"<UNK>"``, as
-        ``code_counts_`` counts them.
+        found however many levels up it is. Used by ``transform`` and by
+        ``fit_transform`` (for the pruned training codes, whose events then
+        train their ancestor; ``code_counts_`` still counts them at index 0).
     n_jobs : int, default=None
         Chunks of patients counted in parallel through joblib (``-1``: all
         cores; under ``joblib.parallel_backend("dask")``, the cluster's
@@ -115,7 +118,10 @@ class CodeVocabulary(
     codes_ : ndarray of str of shape (n_codes,)
         Code of each index, by descending training frequency after ``<UNK>``.
     code_counts_ : ndarray of int64 of shape (n_codes,)
-        Training events per index; index 0 counts the pruned codes' events.
+        Training events per index; index 0 counts the pruned codes' events
+        (which ``fit_transform`` encodes as ``<UNK>``, their nearest ancestor
+        in the vocabulary with ``fallback_to_parent``, or drops with
+        ``handle_unknown="ignore"``).
     subject_counts_ : ndarray of int64 of shape (n_codes,)
         Training patients per index. After :meth:`fit_counts`, index 0 is
         the sum of the pruned codes' patient counts (capped at the number of
@@ -252,7 +258,10 @@ class CodeVocabulary(
 
     @_fit_context(prefer_skip_nested_validation=True)
     def fit_transform(self, X, y=None):
-        """Fit, then encode ``X``; pruned training codes map to ``"<UNK>"``.
+        """Fit, then encode ``X`` as :meth:`transform` would.
+
+        Pruned training codes are handled as codes outside the vocabulary,
+        except that ``handle_unknown="error"`` maps them to ``"<UNK>"``.
 
         Returns
         -------
@@ -374,9 +383,11 @@ class CodeVocabulary(
             (self.vocabulary_.get(c, -1) for c in distinct), np.int64, len(distinct)
         )
         missing = index < 0
-        # Pruned training codes stay <UNK>, as code_counts_ counts them: the
-        # fallback is for the codes transform meets.
-        if not training and self.fallback_to_parent is not False and missing.any():
+        # Pruned training codes are outside the vocabulary, as at transform, so
+        # fit_transform(X) encodes X as fit(X).transform(X) does: no skew between
+        # the rows a model is fitted on and those it is served. Only "error" differs:
+        # pruned codes were seen, so fit_transform gives them <UNK>.
+        if self.fallback_to_parent is not False and missing.any():
             ancestors = _ancestors(self.fallback_to_parent)
             vocabulary = self.vocabulary_
             for i in np.flatnonzero(missing):
@@ -384,7 +395,7 @@ class CodeVocabulary(
                     (vocabulary[p] for p in ancestors(distinct[i]) if p in vocabulary), -1
                 )
             missing = index < 0
-        if training or self.handle_unknown == "unknown":
+        if self.handle_unknown == "unknown" or (training and self.handle_unknown == "error"):
             index[missing] = 0
         elif self.handle_unknown == "error" and missing.any():
             unseen = sorted(distinct[missing].tolist())
@@ -394,7 +405,7 @@ class CodeVocabulary(
                 "or 'ignore' to accept them."
             )
         codes = index[inverse]
-        if not training and self.handle_unknown == "ignore":
+        if self.handle_unknown == "ignore":
             kept = codes >= 0
             X, codes = X.select_events(kept), codes[kept]
         return X._replace(codes=codes, code_names=self.codes_)

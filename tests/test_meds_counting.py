@@ -49,7 +49,8 @@ def test_shard_counts_match_the_whole_folder(meds_root):
 
 @pytest.mark.parametrize("handle_unknown", ["ignore", "error"])
 def test_pruned_codes_count_as_in_fit_whatever_handle_unknown(meds_root, handle_unknown):
-    # Pruned codes share <UNK> in fit; transform would drop them, or refuse them.
+    # Shards are encoded as fit encodes: "ignore" drops pruned codes' events, and
+    # "error" maps them to <UNK>, where transform would refuse them.
     X, _ = events_to_timelines(read_meds(meds_root))
     vocabulary = CodeVocabulary(min_frequency=20, handle_unknown=handle_unknown)
     vocabulary.fit_counts(count_meds_codes(meds_root, vocabulary=vocabulary))
@@ -57,9 +58,11 @@ def test_pruned_codes_count_as_in_fit_whatever_handle_unknown(meds_root, handle_
     pairs = count_meds_pairs(meds_root, vocabulary, window=4)
     embedder = TemporalMed2VecEmbedder(embed_dim=8, window=4, epochs=1, random_state=0)
     from_shards = embedder.fit_counts(pairs).code_vectors_.copy()
-    whole = embedder.fit(vocabulary.fit_transform(X)).code_vectors_
+    encoded = vocabulary.fit_transform(X)
+    whole = embedder.fit(encoded).code_vectors_
     np.testing.assert_array_equal(from_shards, whole)
-    assert int(pairs.code_counts.sum()) == X.n_events
+    assert int(pairs.code_counts.sum()) == encoded.n_events
+    assert (encoded.n_events < X.n_events) == (handle_unknown == "ignore")
 
 
 def test_a_shard_of_static_rows_only_adds_to_the_others(meds_root, tmp_path):

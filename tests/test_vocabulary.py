@@ -1,6 +1,7 @@
 import numpy as np
 import pytest
 from helpers import BASE, Y
+from sklearn.base import clone
 from sklearn.linear_model import LogisticRegression
 from sklearn.pipeline import make_pipeline
 
@@ -114,11 +115,41 @@ def test_handle_unknown_modes():
         CodeVocabulary(handle_unknown="error").fit(X).transform(new)
 
 
-def test_fit_transform_maps_pruned_codes_to_unknown_in_every_mode():
-    for mode in ("unknown", "ignore", "error"):
+def assert_timelines_equal(a, b):
+    assert a.offsets.tolist() == b.offsets.tolist()
+    assert a.codes.tolist() == b.codes.tolist() and a.times.tolist() == b.times.tolist()
+    assert a.code_names.tolist() == b.code_names.tolist()
+
+
+def test_fit_transform_handles_pruned_codes_as_transform_does():
+    for mode in ("unknown", "error"):
         out = CodeVocabulary(min_frequency=2, handle_unknown=mode).fit_transform(X)
         assert out.n_events == 8
         assert (out.decoded_codes() == "<UNK>").sum() == 5
+    # "ignore" drops them at fit too: a model is fitted on the rows it is served.
+    vocab = CodeVocabulary(min_frequency=2, handle_unknown="ignore")
+    out = vocab.fit_transform(X)
+    assert out.n_events == 3 and (out.decoded_codes() != "<UNK>").all()
+    assert vocab.code_counts_.tolist() == [5, 3]  # what was pruned, still counted
+    assert_timelines_equal(out, vocab.transform(X))
+    # "error" cannot refuse codes it was trained on; transform cannot tell them.
+    with pytest.raises(ValueError, match="not in the vocabulary"):
+        CodeVocabulary(min_frequency=2, handle_unknown="error").fit(X).transform(X)
+
+
+@pytest.mark.parametrize("mode", ["unknown", "ignore"])
+@pytest.mark.parametrize("fallback", [False, True, {"E11.65": ["E11.6"]}])
+def test_fit_transform_equals_fit_then_transform(mode, fallback):
+    X = [
+        [(0, "E11.65"), (1, "E11.6"), (2, "E11.6"), (3, "Q00")],
+        [(0, "E11.6"), (1, "I10"), (2, "E11.69"), (2, "I10")],
+    ]
+    vocab = CodeVocabulary(min_frequency=2, handle_unknown=mode, fallback_to_parent=fallback)
+    assert_timelines_equal(vocab.fit_transform(X), clone(vocab).fit(X).transform(X))
+    pipe = make_pipeline(
+        clone(vocab), TemporalMed2VecEmbedder(embed_dim=4, epochs=1, random_state=0)
+    )
+    np.testing.assert_array_equal(pipe.fit_transform(X), pipe.transform(X))
 
 
 def test_fallback_to_parent():
@@ -333,16 +364,15 @@ def test_fallback_to_parent_with_complete_ancestor_lists_keeps_their_order():
 
 
 @pytest.mark.parametrize("fallback", [True, {"E11.65": ["E11.6"]}])
-def test_fit_transform_maps_pruned_codes_to_unknown_even_with_a_fallback(fallback):
+def test_fit_transform_falls_back_to_the_parent_for_pruned_codes(fallback):
     X = [[(0, "E11.65"), (1, "E11.6"), (2, "E11.6")], [(0, "E11.6"), (1, "I10"), (2, "E11.65")]]
     vocab = CodeVocabulary(min_frequency=3, fallback_to_parent=fallback)
     encoded = vocab.fit_transform(X)
     assert vocab.codes_.tolist() == ["<UNK>", "E11.6"]
+    # code_counts_ counts what was pruned at index 0 ...
     assert vocab.code_counts_.tolist() == [3, 3]
-    counts = np.bincount(encoded.codes, minlength=len(vocab.codes_))
-    assert counts.tolist() == vocab.code_counts_.tolist()
-    assert encoded.codes.tolist() == [0, 1, 1, 1, 0, 0]
-    # transform falls back to the parent in the vocabulary.
+    # ... and the pruned E11.65 trains its parent, as transform will encode it.
+    assert encoded.codes.tolist() == [1, 1, 1, 1, 0, 1]
     assert vocab.transform(X).codes.tolist() == [1, 1, 1, 1, 0, 1]
 
 

@@ -80,9 +80,12 @@ class BagOfCodes(TimelineEstimatorMixin, TransformerMixin, BaseEstimator):
     Notes
     -----
     The prediction time of a patient whose ``prediction_times`` is not set
-    is its last event. The output is a sparse CSR matrix of float64 with
-    ``len(windows) * n_codes`` columns; pandas output is not available for
-    sparse data.
+    is its last event that reaches the bag: after
+    ``CodeVocabulary(handle_unknown="ignore")`` dropped an unknown last event,
+    the one before it, so the windows and recency weights of the other codes
+    move; give prediction times to measure from a fixed time. The output is
+    a sparse CSR matrix of float64 with ``len(windows) * n_codes`` columns;
+    pandas output is not available for sparse data.
 
     Examples
     --------
@@ -165,6 +168,7 @@ class BagOfCodes(TimelineEstimatorMixin, TransformerMixin, BaseEstimator):
         scipy.sparse.csr_matrix of float64 of shape (n_patients, n_windows * n_codes)
         """
         check_is_fitted(self, "codes_")
+        self._validate_params()  # read here, so checked here too (set_params after fit)
         X = self._encoded_input(X)
         n, n_codes = len(X), len(self.codes_)
         patient = X.patient_ids()
@@ -196,6 +200,7 @@ class BagOfCodes(TimelineEstimatorMixin, TransformerMixin, BaseEstimator):
         ndarray of str
         """
         check_is_fitted(self, "codes_")
+        self._validate_params()
         names = []
         for window in self._windows():
             label = (

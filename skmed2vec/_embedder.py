@@ -140,7 +140,10 @@ class TemporalMed2VecEmbedder(
     vocabulary_ : dict of str to int
         Row of each code.
     code_vectors_ : ndarray of float32 of shape (n_codes, embed_dim)
-        The code (target) vectors, read-only (copy them to change them).
+        The code (target) vectors, read-only (copy them to change them). A
+        code with no training events (``<UNK>`` when no code was pruned, or a
+        code of a vocabulary fitted on other patients) has a zero vector, unless
+        ``initial_vectors`` gave it one.
     context_vectors_ : ndarray of float32 of shape (n_codes, embed_dim)
         The context vectors (used by ``score``).
     code_counts_ : ndarray of int64 of shape (n_codes,)
@@ -426,6 +429,13 @@ class TemporalMed2VecEmbedder(
             vectors, context, losses = _trainer.train(
                 X, counts, settings, seed=seed, report=bar.step, initial=initial, pairs=pairs
             )
+        # A code without training events (<UNK> when nothing was pruned, codes of a
+        # vocabulary fitted elsewhere) learned nothing: zero, not its random start.
+        untrained = np.asarray(counts) == 0
+        if initial is not None:
+            untrained[initial[0]] = False
+        vectors[untrained] = 0.0
+        context[untrained] = 0.0
         codes = np.asarray(codes)
         self.codes_ = codes
         self.vocabulary_ = {code: i for i, code in enumerate(codes.tolist())}

@@ -82,7 +82,9 @@ class CodeVocabulary(
         already carry a prefix (``SYS:CODE`` or ``SYS//CODE``) keep theirs.
     handle_unknown : {"unknown", "ignore", "error"}, default="unknown"
         What ``transform`` does with codes outside the vocabulary: map them
-        to ``"<UNK>"``, drop their events, or raise a ValueError naming them.
+        to ``"<UNK>"``, drop their events, or raise a ValueError naming them
+        (only codes of events up to the prediction times: later events are
+        never used).
         Codes pruned at fit are not stored, so they too are outside the
         vocabulary, and ``fit_transform`` treats them as ``transform`` does,
         so that ``fit_transform(X)`` equals ``fit(X).transform(X)``; with
@@ -215,16 +217,18 @@ class CodeVocabulary(
         if isinstance(grouping, str):
             return group_code(grouping, code)
         if isinstance(grouping, dict):
-            return grouping.get(code, code)
-        if callable(grouping):
+            group = grouping.get(code, code)
+        elif callable(grouping):
             group = grouping(code)
-            if not isinstance(group, str) or not group:
-                raise ValueError(
-                    f"grouping returned {group!r} for code {code!r}; it must return "
-                    "a non-empty string."
-                )
-            return group
-        return code
+        else:
+            return code
+        if not isinstance(group, str) or not group.strip():
+            given = "maps" if isinstance(grouping, dict) else "returned"
+            raise ValueError(
+                f"grouping {given} {group!r} for code {code!r}; a group must be a "
+                "non-empty string."
+            )
+        return group
 
     def _grouped(self, codes):
         """Distinct normalised codes (sorted) and the position of each event's one.
@@ -395,6 +399,15 @@ class CodeVocabulary(
                     (vocabulary[p] for p in ancestors(distinct[i]) if p in vocabulary), -1
                 )
             missing = index < 0
+        if self.handle_unknown == "error" and not training and missing.any():
+            # Only codes of usable events: later ones are never used, and naming
+            # a code of a patient's future would leak it.
+            on_time = X.before_prediction()
+            if on_time is not None:
+                used = np.zeros(len(distinct), dtype=bool)
+                used[inverse[on_time]] = True
+                index[missing & ~used] = 0
+                missing &= used
         if self.handle_unknown == "unknown" or (training and self.handle_unknown == "error"):
             index[missing] = 0
         elif self.handle_unknown == "error" and missing.any():

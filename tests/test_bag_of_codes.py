@@ -191,3 +191,14 @@ def test_distinct_windows_give_distinct_column_names():
     assert len(set(names)) == len(names)
     assert names[:2] == ["binary_365.25d_<UNK>", "binary_365.25d_A"]
     assert "binary_365.2501d_A" in names and "binary_30d_A" in names and "binary_all_A" in names
+
+
+@pytest.mark.parametrize("change", [{"time_decay": -1.0}, {"weighting": "tfidf"}])
+def test_parameters_changed_after_fit_are_checked_where_they_are_read(change):
+    X = [[(0, "A"), (10, "B")], [(0, "A")]]
+    bag = BagOfCodes(weighting="recency").fit(X).set_params(**change)
+    name = next(iter(change))
+    with pytest.raises(ValueError, match=f"'{name}' parameter of BagOfCodes must be"):
+        bag.transform(X)
+    with pytest.raises(ValueError, match=f"'{name}' parameter of BagOfCodes must be"):
+        bag.get_feature_names_out()

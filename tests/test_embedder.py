@@ -361,3 +361,25 @@ def test_most_similar_breaks_ties_by_vocabulary_order():
     opposite = [c for c in emb.codes_ if c not in same | {"<UNK>"}]
     assert [c for c, _ in emb.most_similar("C1", topn=3)] == tied[:3]
     assert [c for c, _ in emb.most_similar("C1", topn=9)] == tied + opposite[:3]
+
+
+def test_codes_without_training_events_have_zero_vectors():
+    # <UNK> kept its random start when nothing was pruned, so unseen codes added
+    # seed-dependent noise to the rows.
+    emb = TemporalMed2VecEmbedder(embed_dim=4, epochs=1, random_state=0).fit(TOY)
+    assert emb.code_counts_[0] == 0
+    assert not emb.code_vectors_[0].any() and not emb.context_vectors_[0].any()
+    assert (np.linalg.norm(emb.code_vectors_[1:], axis=1) > 0).all()
+    unseen = emb.transform([[(0, "NEW1"), (1, "NEW2")]])
+    assert not unseen.any()
+    # A vocabulary fitted on other patients: its codes absent here learn nothing,
+    # unless a warm start gives them a vector.
+    vocabulary = CodeVocabulary().fit(TOY + [[(0, "E"), (1, "F")]])
+    emb = TemporalMed2VecEmbedder(embed_dim=4, epochs=1, random_state=0)
+    emb.fit(vocabulary.transform(TOY))
+    absent = [emb.vocabulary_[c] for c in ("E", "F")]
+    assert not emb.code_vectors_[absent].any()
+    warm = {"E": np.ones(4, dtype=np.float32)}
+    emb.set_params(initial_vectors=warm).fit(vocabulary.transform(TOY))
+    np.testing.assert_array_equal(emb.code_vectors_[emb.vocabulary_["E"]], np.ones(4))
+    assert not emb.code_vectors_[emb.vocabulary_["F"]].any()

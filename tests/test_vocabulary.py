@@ -388,3 +388,28 @@ def test_proportions_are_floats_and_fit_transform_validates():
     assert len(CodeVocabulary(min_frequency=1).fit(BASE).codes_) == 5
     with pytest.raises(ValueError, match="min_frequency"):
         CodeVocabulary(min_frequency=0).fit_transform(BASE)
+
+
+def test_error_mode_ignores_codes_after_the_prediction_time():
+    # A code seen only after the prediction time is never used: refusing it broke
+    # predict on the training data and named a code of the patient's future.
+    X = as_timelines(
+        [[(0, "A"), (1, "B"), (10, "OUTCOME")], [(0, "A"), (2, "B")]], prediction_times=[5, 5]
+    )
+    vocab = CodeVocabulary(handle_unknown="error").fit(X)
+    assert vocab.transform(X).up_to_prediction().decoded_codes().tolist() == list("ABAB")
+    late = as_timelines([[(0, "A"), (9, "NEW")]], prediction_times=[5])
+    assert vocab.transform(late).up_to_prediction().decoded_codes().tolist() == ["A"]
+    pipe = make_pipeline(CodeVocabulary(handle_unknown="error"), BagOfCodes(), LogisticRegression())
+    pipe.fit(X, [1, 0]).predict(X)
+    with pytest.raises(ValueError, match=r"\['NEW'\]"):
+        vocab.transform(as_timelines([[(0, "A"), (4, "NEW")]], prediction_times=[5]))
+
+
+@pytest.mark.parametrize("group", ["", "  ", ["P"], None, 5])
+def test_grouping_dict_values_must_be_non_empty_strings(group):
+    # A list, None or a number failed deep inside with unrelated messages; "" made
+    # an empty code.
+    X = [[(0, "A"), (1, "B")], [(0, "A")]]
+    with pytest.raises(ValueError, match=r"grouping maps .* for code 'A'; a group must be"):
+        CodeVocabulary(grouping={"A": group}).fit(X)

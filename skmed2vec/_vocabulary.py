@@ -225,8 +225,7 @@ class CodeVocabulary(
         if not isinstance(group, str) or not group.strip():
             given = "maps" if isinstance(grouping, dict) else "returned"
             raise ValueError(
-                f"grouping {given} {group!r} for code {code!r}; a group must be a "
-                "non-empty string."
+                f"grouping {given} {group!r} for code {code!r}; a group must be a non-empty string."
             )
         return group
 

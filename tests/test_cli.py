@@ -728,3 +728,49 @@ def test_label_ids_join_unsigned_64_bit_event_ids(tmp_path):
         labels = pd.DataFrame({"subject_id": [bad]})
         with pytest.raises(CommandError, match=f"{bad} is beyond the unsigned 64-bit"):
             ids_as_in_events(labels, events, "labels.csv")
+
+
+def test_predict_keeps_split_subjects_without_events_and_unsigned_ids(small_meds, tmp_path, caplog):
+    # A held-out subject with a label row but no event was left out silently, and
+    # unsigned 64-bit ids came back negative.
+    offset = np.uint64(2**63)
+    events = pd.read_parquet(small_meds / "data" / "0.parquet")
+    events["subject_id"] = events["subject_id"].astype(np.uint64) + offset
+    events.to_parquet(small_meds / "data" / "0.parquet", index=False)
+    subjects = np.arange(81, dtype=np.uint64) + offset  # subject 80: held out, no events
+    pd.DataFrame({"subject_id": subjects, "split": ["train"] * 60 + ["held_out"] * 21}).to_parquet(
+        small_meds / "metadata" / "subject_splits.parquet", index=False
+    )
+    labels = tmp_path / "labels.parquet"
+    pd.DataFrame(
+        {
+            "subject_id": subjects,
+            "prediction_time": pd.Timestamp("2017-01-01"),
+            "boolean_value": [i % 2 == 0 for i in range(81)],
+        }
+    ).to_parquet(labels)
+    out = tmp_path / "p.parquet"
+    argv = ["predict", "--meds", str(small_meds), "--labels", str(labels), *FAST, "-o", str(out)]
+    assert main(argv) == 0
+    assert "1 of 21 label rows have no events in the input" in caplog.text
+    predictions = pd.read_parquet(out)
+    assert predictions["subject_id"].dtype == np.uint64
+    assert predictions["subject_id"].tolist() == [int(s) for s in subjects[60:]]
+
+
+def test_transform_writes_the_label_files_ids(small_meds, tmp_path, caplog):
+    # Events from a CSV (ids read as text) turned the label file's int64 ids into text.
+    events = pd.read_parquet(small_meds / "data" / "0.parquet")
+    events_csv = tmp_path / "events.csv"
+    events.to_csv(events_csv, index=False)
+    model = tmp_path / "m.skops"
+    assert main(["fit", "--events", str(events_csv), *FAST, "-o", str(model)]) == 0
+    labels = tmp_path / "labels.parquet"
+    small_labels([True] * 80).assign(subject_id=np.arange(1, 81)).to_parquet(labels)
+    out = tmp_path / "f.parquet"
+    argv = ["transform", "--model", str(model), "--events", str(events_csv)]
+    assert main([*argv, "--labels", str(labels), "-o", str(out)]) == 0
+    features = pd.read_parquet(out)
+    assert features["subject_id"].dtype == np.int64
+    assert features["subject_id"].tolist() == list(range(1, 81))
+    assert "1 of 80 label rows have no events" in caplog.text  # subject 80

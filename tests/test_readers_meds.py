@@ -176,3 +176,17 @@ def test_a_file_for_a_meds_folder_is_named_a_file(tmp_path):
         read_meds(events)
     with pytest.raises(FileNotFoundError, match=r"\(which does not exist\)"):
         read_meds(tmp_path / "missing")
+
+
+@pytest.mark.parametrize("ids", [["1", "2", "3"], [1.0, 2.0, 3.0]])
+def test_split_ids_of_another_type_than_the_shards_are_named(tmp_path, ids):
+    # A splits file written from a CSV (text ids) failed inside pyarrow.
+    events = pd.DataFrame(
+        {"subject_id": [1, 2, 3], "time": pd.to_datetime(["2020-01-01"] * 3), "code": "A"}
+    )
+    splits = pd.DataFrame({"subject_id": ids, "split": ["train", "train", "held_out"]})
+    write_meds(tmp_path, events, splits=splits)
+    kind = "text" if isinstance(ids[0], str) else "floats"
+    with pytest.raises(ValueError, match=f"subject_splits.parquet are {kind}, those of .* int64"):
+        read_meds(tmp_path, split="train")
+    assert len(read_meds(tmp_path)) == 3  # every subject: the splits are not read

@@ -103,3 +103,24 @@ def test_synthea_3_allergies_take_each_row_s_system(tmp_path, separator, expecte
     )
     events = load_synthea_events(tmp_path, tables=["allergies"], separator=separator)
     assert sorted(set(events["code"])) == expected and len(events) == 4
+
+
+def test_rows_left_out_are_counted_in_a_warning(tmp_path, caplog):
+    (tmp_path / "conditions.csv").write_text(
+        "START,PATIENT,CODE,DESCRIPTION\n"
+        "2015-03-01,p1,44054006,Diabetes\n"
+        ",p1,38341003,Hypertension\n"
+        "2015-03-02,,38341003,Hypertension\n"
+        "2015-03-03,p2,   ,Hypertension\n"
+    )
+    events = load_synthea_events(tmp_path, tables=["conditions"])
+    assert events["code"].tolist() == ["SNOMED:44054006"]
+    assert "3 row(s) without a start date, a patient or a code were left out" in caplog.text
+
+
+def test_a_file_for_the_synthea_folder_is_named_a_file(tmp_path):
+    (tmp_path / "conditions.csv").write_text("START,PATIENT,CODE,DESCRIPTION\n")
+    with pytest.raises(FileNotFoundError, match=r"conditions.csv \(a file\): pass the folder"):
+        load_synthea_events(tmp_path / "conditions.csv", tables=["medications"])
+    with pytest.raises(FileNotFoundError, match=r"\(which does not exist\)"):
+        load_synthea_events(tmp_path / "nowhere")

@@ -539,7 +539,12 @@ def timelines_for_labels(events, labels, args):
             "check --split and the subject ids"
         )
     if not known.all():
-        logger.info("%d label rows have no events: their features are zeros", (~known).sum())
+        logger.warning(
+            "%d of %d label rows have no events in the input: their features are zeros "
+            "(check --split and the subject ids if they should have some)",
+            (~known).sum(),
+            len(known),
+        )
     table = labels.loc[known, ["subject_id", "prediction_time"]]
     if args.subject_col != "subject_id":
         table = table.rename(columns={"subject_id": args.subject_col})

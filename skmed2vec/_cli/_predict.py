@@ -98,6 +98,16 @@ def _split_events(args, split):
     return read_events(argparse.Namespace(**{**vars(args), "split": split}))
 
 
+def _split_labels(labels, events, args, split):
+    """The label rows of a split's subjects, those without any event included."""
+    subjects = events["subject_id"].unique()
+    if split != "all":
+        from ..datasets._meds import split_subjects
+
+        subjects = np.union1d(subjects, split_subjects(args.meds, split))
+    return labels[labels["subject_id"].isin(subjects)]
+
+
 def run(args):
     if not 0 <= args.threshold <= 1:
         raise CommandError(f"--threshold must be in [0, 1]; got {args.threshold}")
@@ -114,8 +124,8 @@ def run(args):
     train_events = _split_events(args, args.train_split)
     target_events = _split_events(args, args.split)
     labels = ids_as_in_events(labels, train_events["subject_id"], args.labels)
-    train_labels = labels[labels["subject_id"].isin(train_events["subject_id"].unique())]
-    target_labels = labels[labels["subject_id"].isin(target_events["subject_id"].unique())]
+    train_labels = _split_labels(labels, train_events, args, args.train_split)
+    target_labels = _split_labels(labels, target_events, args, args.split)
     for part, split in (
         (train_labels, args.train_split),
         (target_labels, args.split),
@@ -151,7 +161,8 @@ def run(args):
     probability = classifier.predict_proba(X_target)[:, 1]
     predictions = pd.DataFrame(
         {
-            "subject_id": target_labels["subject_id"].to_numpy(np.int64),
+            # The events' ids (MEDS: int64), whatever a CSV label file held.
+            "subject_id": target_labels["subject_id"].to_numpy(),
             "prediction_time": target_labels["prediction_time"].to_numpy(),
             "boolean_value": target_labels["boolean_value"].array,
             "predicted_boolean_probability": probability.astype(np.float64),

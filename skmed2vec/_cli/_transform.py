@@ -68,12 +68,19 @@ def run(args):
     check_parquet()
     pipeline, embedder, _ = load_model(args)
     labels = read_labels(args.labels)
+    typed_ids = labels["subject_id"].to_numpy()
     events = read_events(args)
     labels = ids_as_in_events(labels, events[args.subject_col], args.labels)
+    # Numbers stay as the label file has them (text events must not turn them into
+    # text); text ids (CSV) are written as they joined the events.
+    if pd.api.types.is_numeric_dtype(typed_ids):
+        written_ids = typed_ids
+    else:
+        written_ids = labels["subject_id"].to_numpy()
     features, names = features_for_labels(pipeline, embedder, events, labels, args)
     frame = pd.DataFrame(features, columns=names)
     frame.insert(0, "prediction_time", labels["prediction_time"].to_numpy())
-    frame.insert(0, "subject_id", labels["subject_id"].to_numpy())
+    frame.insert(0, "subject_id", written_ids)
     write_parquet(frame, args.output)
     print(f"wrote {len(frame)} rows x {len(names)} features to {args.output}")
     return 0

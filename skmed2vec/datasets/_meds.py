@@ -54,6 +54,29 @@ def _split_subjects(root, split, pq):
     return splits.loc[splits["split"].isin(wanted), "subject_id"].to_numpy()
 
 
+def split_subjects(root, split):
+    """The subject ids of ``split`` (a name or a list of them) of a MEDS folder."""
+    _, pq = _pyarrow()
+    return _split_subjects(_meds_root(root), split, pq)
+
+
+_KINDS = {"O": "text", "U": "text", "S": "text", "f": "floats"}
+
+
+def _check_split_ids(subjects, shard_type, root, file):
+    """Refuse split ids of another kind (text, numbers) than a shard's subject ids."""
+    import pyarrow as pa
+
+    split_numeric = subjects.dtype.kind in "iu"
+    if split_numeric != (pa.types.is_integer(shard_type)):
+        raise ValueError(
+            f"the subject ids of {root / 'metadata' / 'subject_splits.parquet'} are "
+            f"{'integers' if split_numeric else _KINDS.get(subjects.dtype.kind, subjects.dtype)}"
+            f", those of {file} are "
+            f"{shard_type}; write both with the same type (MEDS: int64)."
+        )
+
+
 @validate_params(
     {"root": _PATH, "split": [str, list, tuple, None], "verbose": ["verbose"]},
     prefer_skip_nested_validation=True,
@@ -124,6 +147,8 @@ def read_meds(root, split=None, *, verbose=0):
             )
         columns = [*_EVENT_COLUMNS, *(["numeric_value"] if "numeric_value" in names else [])]
         shard = ds.dataset(file, format="parquet")
+        if subjects is not None:
+            _check_split_ids(subjects, shard.schema.field("subject_id").type, root, file)
         filter_ = None if subjects is None else ds.field("subject_id").isin(subjects)
         table = shard.to_table(columns=columns, filter=filter_).to_pandas()
         if "numeric_value" not in table:

@@ -63,9 +63,9 @@ def _find_file(path, name):
         return path
     file = path / name
     if not file.is_file():
-        where = "folder" if path.is_dir() else "path (which does not exist)"
+        what = "" if path.is_dir() else " (a file)" if path.exists() else " (which does not exist)"
         raise FileNotFoundError(
-            f"no {name} in {path}: pass the {where} holding the Synthea CSV files."
+            f"no {name} in {path}{what}: pass the folder holding the Synthea CSV files."
         )
     return file
 
@@ -140,7 +140,8 @@ def load_synthea_events(
     """Load Synthea CSV tables as one long table of coded events.
 
     Each row of a table becomes an event at its start date. Rows without a
-    start date, a patient or a code are dropped.
+    start date, a patient or a code are dropped, with a logged warning that
+    counts them.
 
     Parameters
     ----------
@@ -210,7 +211,14 @@ def load_synthea_events(
     for name, file in files.items():
         part = _read_csv(file, ("subject_id", "time", "code", "description"), ("system",))
         time_column = part.attrs["columns"]["time"]
-        part = part[(part["time"] != "") & (part["subject_id"] != "") & (part["code"] != "")]
+        complete = (part["time"] != "") & (part["subject_id"] != "") & (part["code"] != "")
+        if not complete.all():
+            logger.warning(
+                "%s: %d row(s) without a start date, a patient or a code were left out",
+                file,
+                int((~complete).sum()),
+            )
+        part = part[complete]
         prefix = _prefix(_SYNTHEA_TABLES[name][1], separator)
         if "system" in part:  # Synthea 3 allergies: RxNorm drugs beside SNOMED substances
             system = part["system"].str.upper()

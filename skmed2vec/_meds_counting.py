@@ -35,25 +35,35 @@ def meds_shards(root):
     return files
 
 
-def read_shard(path, static_events="first"):
-    """Timelines of one MEDS shard (its subjects, all their events)."""
+def read_shard(path, static_events="first", split=None, root=None):
+    """Timelines of one MEDS shard: its subjects (of ``split``, if given), all their events."""
+    import pyarrow.dataset as ds
     import pyarrow.parquet as pq
 
     from ._inputs import events_to_timelines
+    from .datasets._meds import check_split_ids, split_subjects
 
-    names = pq.read_schema(path).names
-    missing = [c for c in _COLUMNS if c not in names]
+    schema = pq.read_schema(path)
+    missing = [c for c in _COLUMNS if c not in schema.names]
     if missing:
         raise ValueError(
-            f"{path} has no {missing[0]!r} column, which MEDS requires; its columns are {names}."
+            f"{path} has no {missing[0]!r} column, which MEDS requires; its columns are "
+            f"{schema.names}."
         )
-    events = pq.read_table(path, columns=_COLUMNS).to_pandas()
+    filter_ = None
+    if split is not None:
+        # Read where the shard is read: a task carries a name, not the ids.
+        subjects = split_subjects(root, split)
+        check_split_ids(subjects, schema.field("subject_id").type, Path(root), path)
+        filter_ = ds.field("subject_id").isin(subjects)
+    table = ds.dataset(path, format="parquet").to_table(columns=_COLUMNS, filter=filter_)
+    events = table.to_pandas()
     X = events_to_timelines(events, static_events=static_events)[0]
     return X, bool(events["time"].notna().any())
 
 
-def _shard_codes(path, vocabulary, static_events):
-    X, _ = read_shard(path, static_events)
+def _shard_codes(path, vocabulary, static_events, split, root):
+    X, _ = read_shard(path, static_events, split, root)
     return count_codes(X, vocabulary=vocabulary), X.subject_ids
 
 
@@ -68,8 +78,10 @@ def _encode_as_in_fit(vocabulary, X):
     return vocabulary._encode(X, *vocabulary._grouped(X.codes), training=True)
 
 
-def _shard_pairs(path, vocabulary, static_events, window, time_decay, max_gap, chunk_events):
-    X, timed = read_shard(path, static_events)
+def _shard_pairs(
+    path, vocabulary, static_events, split, root, window, time_decay, max_gap, chunk_events
+):
+    X, timed = read_shard(path, static_events, split, root)
     counts = count_pairs(
         _encode_as_in_fit(vocabulary, X),
         window=window,
@@ -80,6 +92,14 @@ def _shard_pairs(path, vocabulary, static_events, window, time_decay, max_gap, c
     if not timed:  # static rows only: no time kind to disagree with the other shards'
         counts.time_kind = None
     return counts, X.subject_ids
+
+
+def _check_split(root, split):
+    """Refuse, before any task runs, a split the folder does not have."""
+    if split is not None:
+        from .datasets._meds import split_subjects
+
+        split_subjects(root, split)
 
 
 def _merge_shards(results, paths):
@@ -118,12 +138,13 @@ def _merge_shards(results, paths):
     {
         "root": _PATH,
         "vocabulary": [None, HasMethods(["fit_counts"])],
+        "split": [str, list, tuple, None],
         "static_events": [StrOptions({"first", "drop", "error"})],
         "n_jobs": N_JOBS,
     },
     prefer_skip_nested_validation=True,
 )
-def count_meds_codes(root, *, vocabulary=None, static_events="first", n_jobs=None):
+def count_meds_codes(root, *, vocabulary=None, split=None, static_events="first", n_jobs=None):
     """Count the codes of each shard of a MEDS folder on a worker, and add the counts up.
 
     Each task receives a shard's path, not its data, and returns its
@@ -140,6 +161,11 @@ def count_meds_codes(root, *, vocabulary=None, static_events="first", n_jobs=Non
         in two raises a ValueError.
     vocabulary : CodeVocabulary, default=None
         Its ``system`` and ``grouping`` normalise the codes.
+    split : str or list of str, default=None
+        Count only the subjects of these splits of
+        ``metadata/subject_splits.parquet`` (``"train"``: no held-out subject
+        in the vocabulary), as :func:`~skmed2vec.read_meds` reads them; None
+        counts every subject.
     static_events : {"first", "drop", "error"}, default="first"
         Rows without a time, as :func:`~skmed2vec.events_to_timelines` treats them.
     n_jobs : int, default=None
@@ -154,7 +180,8 @@ def count_meds_codes(root, *, vocabulary=None, static_events="first", n_jobs=Non
 
     vocabulary = CodeVocabulary() if vocabulary is None else vocabulary
     paths = meds_shards(root)
-    tasks = [(path, vocabulary, static_events) for path in paths]
+    _check_split(root, split)
+    tasks = [(path, vocabulary, static_events, split, root) for path in paths]
     return _merge_shards(run_chunks(_shard_codes, tasks, n_jobs), paths)
 
 
@@ -165,6 +192,7 @@ def count_meds_codes(root, *, vocabulary=None, static_events="first", n_jobs=Non
         "window": [Interval(Integral, 1, None, closed="left")],
         "time_decay": [Interval(Real, 0, None, closed="left"), None],
         "max_gap": [Interval(Real, 0, None, closed="left"), None],
+        "split": [str, list, tuple, None],
         "static_events": [StrOptions({"first", "drop", "error"})],
         "n_jobs": N_JOBS,
         "chunk_events": [Interval(Integral, 1, None, closed="left")],
@@ -178,6 +206,7 @@ def count_meds_pairs(
     window=5,
     time_decay=0.0,
     max_gap=None,
+    split=None,
     static_events="first",
     n_jobs=None,
     chunk_events=_CHUNK_EVENTS,
@@ -185,8 +214,9 @@ def count_meds_pairs(
     """Sum the pair weights of each shard of a MEDS folder on a worker, and add them up.
 
     Each task receives a shard's path, encodes the shard with the fitted
-    ``vocabulary`` as ``fit`` does (codes pruned by its thresholds share
-    ``"<UNK>"``, whatever ``handle_unknown``) and returns its
+    ``vocabulary`` as its ``fit_transform`` does (codes pruned by its
+    thresholds are not refused, even with ``handle_unknown="error"``) and
+    returns its
     :class:`~skmed2vec.PairCounts`; the caller
     merges them as they arrive and holds only the merged totals.
     :meth:`TemporalMed2VecEmbedder.fit_counts` trains from the result and
@@ -200,6 +230,8 @@ def count_meds_pairs(
     vocabulary : CodeVocabulary
         Fitted, e.g. with ``fit_counts(count_meds_codes(root, ...))``.
     window, time_decay, max_gap : see :func:`~skmed2vec.count_pairs`
+    split : str or list of str, default=None
+        Count only the subjects of these splits, as in :func:`count_meds_codes`.
     static_events : {"first", "drop", "error"}, default="first"
     n_jobs : int, default=None
         Shards counted in parallel through joblib.
@@ -233,8 +265,9 @@ def count_meds_pairs(
             "before the pairs are counted."
         )
     paths = meds_shards(root)
+    _check_split(root, split)
     tasks = [
-        (path, vocabulary, static_events, window, time_decay, max_gap, chunk_events)
+        (path, vocabulary, static_events, split, root, window, time_decay, max_gap, chunk_events)
         for path in paths
     ]
     return _merge_shards(run_chunks(_shard_pairs, tasks, n_jobs), paths)

@@ -133,3 +133,38 @@ def test_string_columns_clean_each_distinct_code_once():
         events_to_timelines(
             events.assign(code=["I10", " ", "A", "B", "C"]).astype({"code": "string"})
         )
+
+
+def test_a_split_is_counted_as_read_meds_reads_it(tmp_path):
+    # Counting a folder counted its held-out subjects too, with no way to leave them out.
+    import shutil
+
+    import pandas as pd
+
+    root = tmp_path / "meds"
+    events = make_cohort(120, random_state=3).events
+    subjects = np.sort(events["subject_id"].unique())
+    (root / "data").mkdir(parents=True)
+    (root / "metadata").mkdir()
+    for i, part in enumerate(np.array_split(subjects, 3)):
+        events[events["subject_id"].isin(part)].to_parquet(root / "data" / f"{i}.parquet")
+    split = np.where(np.arange(len(subjects)) % 4 == 0, "held_out", "train")
+    pd.DataFrame({"subject_id": subjects, "split": split}).to_parquet(
+        root / "metadata" / "subject_splits.parquet"
+    )
+    X, _ = events_to_timelines(read_meds(root, split="train"))
+    vocabulary = CodeVocabulary(min_subjects=2)
+    counts = count_meds_codes(root, vocabulary=vocabulary, split="train", n_jobs=2)
+    assert counts == count_codes(X, vocabulary=vocabulary)
+    assert counts.n_subjects == (split == "train").sum()
+    vocabulary.fit_counts(counts)
+    pairs = count_meds_pairs(root, vocabulary, window=4, split=["train"], n_jobs=2)
+    embedder = TemporalMed2VecEmbedder(embed_dim=8, window=4, epochs=1, random_state=0)
+    from_shards = embedder.fit_counts(pairs).code_vectors_.copy()
+    whole = embedder.fit(vocabulary.transform(X)).code_vectors_
+    np.testing.assert_array_equal(from_shards, whole)
+    with pytest.raises(ValueError, match="split 'tuning' is not in"):
+        count_meds_codes(root, split="tuning")
+    shutil.rmtree(root / "metadata")
+    with pytest.raises(FileNotFoundError, match="subject_splits.parquet"):
+        count_meds_pairs(root, vocabulary, split="train")

@@ -63,7 +63,7 @@ def split_subjects(root, split):
 _KINDS = {"O": "text", "U": "text", "S": "text", "f": "floats"}
 
 
-def _check_split_ids(subjects, shard_type, root, file):
+def check_split_ids(subjects, shard_type, root, file):
     """Refuse split ids of another kind (text, numbers) than a shard's subject ids."""
     import pyarrow as pa
 
@@ -148,7 +148,7 @@ def read_meds(root, split=None, *, verbose=0):
         columns = [*_EVENT_COLUMNS, *(["numeric_value"] if "numeric_value" in names else [])]
         shard = ds.dataset(file, format="parquet")
         if subjects is not None:
-            _check_split_ids(subjects, shard.schema.field("subject_id").type, root, file)
+            check_split_ids(subjects, shard.schema.field("subject_id").type, root, file)
         filter_ = None if subjects is None else ds.field("subject_id").isin(subjects)
         table = shard.to_table(columns=columns, filter=filter_).to_pandas()
         if "numeric_value" not in table:

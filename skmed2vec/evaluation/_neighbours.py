@@ -206,7 +206,10 @@ def neighbour_precision(embeddings, grouping, *, k=10, n_baseline=20, random_sta
     embeddings : object
         A fitted skmed2vec embedder, a gensim ``KeyedVectors`` or ``Word2Vec``
         model, a pandas DataFrame indexed by code, or a tuple ``(vectors, codes)``
-        or ``(vectors, codes, counts)``. The ``"<UNK>"`` token is ignored.
+        or ``(vectors, codes, counts)``. The ``"<UNK>"`` token and codes with
+        an all-zero vector (no training events) are ignored, as codes missing
+        from the embeddings are. gensim's made-up counts of a word2vec file
+        are not used: the baseline is then uniform.
     grouping : mapping, pandas.Series or pandas.DataFrame
         Code -> group, or code -> iterable of groups (a code may belong to several
         groups); a Series indexed by code; or a two-column DataFrame (code, group).

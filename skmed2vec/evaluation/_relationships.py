@@ -116,8 +116,9 @@ def recall_at_k(embeddings, pairs, *, k=10, same_system=False, system_of=None):
         or ``(vectors, codes, counts)``.
     pairs : sequence of (str, str) or pandas.DataFrame
         Known (query, target) pairs, e.g. drug -> indication, or a two-column
-        DataFrame. Pairs with a code missing from the embeddings are counted in
-        ``n_missing`` and not tested.
+        DataFrame. Pairs with a code missing from the embeddings (or with an
+        all-zero vector: no training events) are counted in ``n_missing`` and
+        not tested.
     k : int, default=10
         Number of neighbours.
     same_system : bool, default=False
@@ -221,7 +222,8 @@ def relationship_power(
         or ``(vectors, codes, counts)``.
     pairs : sequence of (str, str) or pandas.DataFrame
         Known related pairs (code_a, code_b), or a two-column DataFrame. Pairs
-        with a code missing from the embeddings are counted in ``n_missing``.
+        with a code missing from the embeddings (or with an all-zero vector) are
+        counted in ``n_missing``.
     n_null : int, default=10_000
         Number of random pairs in the null distribution of each system combination.
     alpha : float, default=0.05

@@ -69,7 +69,9 @@ def as_keyed_vectors(embeddings):
     codes : ndarray of str of shape (n_codes,)
         The code of each row.
     counts : ndarray of shape (n_codes,) or None
-        Training occurrences per code, when known.
+        Training occurrences per code, when known. The counts gensim makes
+        up for a word2vec file (``n, n - 1, ..., 1`` in file order) are
+        not known counts: None.
     """
     counts = None
     if hasattr(embeddings, "codes_") and hasattr(embeddings, "code_vectors_"):
@@ -83,6 +85,9 @@ def as_keyed_vectors(embeddings):
             try:
                 counts = np.array([embeddings.get_vecattr(key, "count") for key in codes])
             except (KeyError, AttributeError, TypeError, ValueError):
+                counts = None
+            # A word2vec file has no counts: gensim makes them up as n, n - 1, ..., 1.
+            if counts is not None and np.array_equal(counts, np.arange(len(codes), 0, -1)):
                 counts = None
     elif isinstance(embeddings, pd.DataFrame):
         vectors, codes = embeddings.to_numpy(), embeddings.index
@@ -116,14 +121,20 @@ def as_keyed_vectors(embeddings):
 
 
 def known_codes(embeddings):
-    """Unit vectors, codes and counts of ``embeddings`` without the unknown token."""
+    """Unit vectors, codes and counts of the codes ``embeddings`` holds information on.
+
+    The unknown token and codes with an all-zero vector (an embedder's codes
+    without training events) are left out, as codes missing from the
+    embeddings are: a zero vector is at cosine 0 from every code, so its
+    neighbours would be whichever codes come first.
+    """
     vectors, codes, counts = as_keyed_vectors(embeddings)
-    keep = codes != UNKNOWN
+    keep = (codes != UNKNOWN) & np.asarray(vectors != 0).any(axis=1)
     if not keep.all():
         vectors, codes = vectors[keep], codes[keep]
         counts = None if counts is None else counts[keep]
     if codes.size == 0:
-        raise ValueError(f"embeddings: holds no code other than {UNKNOWN!r}")
+        raise ValueError(f"embeddings: holds no code other than {UNKNOWN!r} with a non-zero vector")
     return unit_rows(vectors), codes, counts
 
 

@@ -109,9 +109,19 @@ class TuningCurveDisplay:
             )
         if not params:
             raise ValueError("cv_results has no candidates.")
-        x_key = _param_key(params[0], x)
-        has_series = any(k == series or k.endswith(f"__{series}") for k in params[0])
-        series_key = _param_key(params[0], series) if has_series else None
+        # A list of grids sets different parameters in different candidates.
+        keys = {k: None for p in params for k in p}
+        x_key = _param_key(keys, x)
+        has_series = any(k == series or k.endswith(f"__{series}") for k in keys)
+        series_key = _param_key(keys, series) if has_series else None
+        for key in (x_key, series_key):
+            lacking = [i for i, p in enumerate(params) if key is not None and key not in p]
+            if lacking:
+                raise ValueError(
+                    f"candidate {lacking[0]} of the search does not set {key!r}, which "
+                    f"{len(params) - len(lacking)} others set (a list of grids?): plot "
+                    "the candidates of each grid apart, or name another parameter."
+                )
         mean = np.asarray(cv_results[f"mean_test_{name}"], dtype=float)
         std = np.asarray(cv_results[f"std_test_{name}"], dtype=float)
         x_values = np.array(sorted({float(p[x_key]) for p in params}))
@@ -136,6 +146,7 @@ class TuningCurveDisplay:
             x_name=x,
             series_name=series if series_key else None,
             best=best,
+            scoring=name,
         )
         return display.plot(ax=ax)
 

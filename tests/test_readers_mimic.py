@@ -8,6 +8,7 @@ import gzip
 import logging
 
 import numpy as np
+import pandas as pd
 import pytest
 
 from skmed2vec import CodeVocabulary, events_to_timelines, read_mimic_iv
@@ -149,3 +150,9 @@ def test_rows_without_a_code_and_admissions_without_rows(tmp_path, caplog):
     assert len(events) == 0  # no code, or no admission to date the diagnosis by
     assert "2 diagnoses_icd rows left out" in caplog.text
     assert "1 procedures_icd rows left out" in caplog.text
+
+
+def test_a_table_named_twice_is_read_once(mimic_root):
+    once = read_mimic_iv(mimic_root, tables=["diagnoses_icd", "labevents"])
+    twice = read_mimic_iv(mimic_root, tables=["diagnoses_icd", "labevents", "labevents"])
+    pd.testing.assert_frame_equal(once, twice)

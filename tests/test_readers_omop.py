@@ -397,3 +397,113 @@ def test_day_counts_stored_as_text_are_numbers_not_years(tmp_path):
     url = _sqlite_cdm(tmp_path / "digits.sqlite", [(1, "1995", None)])
     with pytest.raises(ValueError, match=r"holds numbers \(e.g. '1995'\)"):
         read_omop(url, tables=["condition_occurrence"])
+
+
+def _conditions(folder, person_ids, name="condition_occurrence.csv", **extra):
+    frame = pd.DataFrame(
+        {
+            "person_id": person_ids,
+            "condition_concept_id": 192671,
+            "condition_start_date": "2019-05-01",
+            **extra,
+        }
+    )
+    if name.endswith(".parquet"):
+        frame.to_parquet(folder / name)
+    else:
+        frame.to_csv(folder / name, index=False)
+
+
+def _concepts(folder, ids=(192671,), codes=("74474003",), name="concept.csv"):
+    pd.DataFrame(
+        {"concept_id": list(ids), "vocabulary_id": "SNOMED", "concept_code": list(codes)}
+    ).to_csv(folder / name, index=False)
+
+
+def test_decimal_person_ids_of_a_database_stay_exact(tmp_path):
+    # NUMERIC/DECIMAL ids went through float64: two persons above 2**53 became one.
+    import duckdb
+
+    path = tmp_path / "cdm.duckdb"
+    with duckdb.connect(str(path)) as con:
+        con.sql("CREATE TABLE concept AS SELECT 192671::BIGINT concept_id, 'SNOMED' "
+                "vocabulary_id, '74474003' concept_code")  # fmt: skip
+        con.sql(
+            "CREATE TABLE condition_occurrence AS SELECT * FROM (VALUES "
+            "(1152921504606846977::DECIMAL(20,0), 192671, DATE '2019-05-01'), "
+            "(1152921504606846976::DECIMAL(20,0), 192671, DATE '2019-05-02')) "
+            "t(person_id, condition_concept_id, condition_start_date)"
+        )
+        con.sql("CREATE TABLE observation AS SELECT 18446744073709551615::UBIGINT person_id, "
+                "192671 observation_concept_id, DATE '2019-05-01' observation_date, "
+                "NULL::DOUBLE value_as_number")  # fmt: skip
+    events = read_omop(path, tables=["condition_occurrence"])
+    assert events["subject_id"].tolist() == [1152921504606846976, 1152921504606846977]
+    # An unsigned id beyond int64 wrapped to -1.
+    with pytest.raises(ValueError, match="observation.person_id holds .*18446744073709551615"):
+        read_omop(path, tables=["observation"])
+
+
+def test_scientific_notation_ids_beyond_2_53_are_refused(tmp_path):
+    # R writes 1152921504606846977 as 1.15292150460685e+18: another person's id.
+    _concepts(tmp_path)
+    _conditions(tmp_path, ["1e+05", "1.15292150460685e+18"])
+    with pytest.raises(ValueError, match="person_id' has 1 value .*1.15292150460685e\\+18"):
+        read_omop(tmp_path, tables=["condition_occurrence"])
+    _conditions(tmp_path, ["1e+05", "7"])
+    assert read_omop(tmp_path, tables=["condition_occurrence"])["subject_id"].tolist() == [
+        7,
+        100000,
+    ]
+
+
+def test_blank_and_marker_source_values_are_no_code(tmp_path):
+    # They became CONDITION/ and CONDITION/NA, one code shared by unrelated events.
+    _concepts(tmp_path)
+    values = ["K92.2", " ", "NA", "NULL", "N/A", "\\N", None]
+    _conditions(
+        tmp_path,
+        list(range(1, 8)),
+        condition_source_concept_id=0,
+        condition_source_value=values,
+    )
+    events = read_omop(tmp_path, tables=["condition_occurrence"], concepts="source")
+    assert events["code"].tolist() == ["CONDITION/K92.2"]
+
+
+def test_every_part_file_of_a_table_is_read_and_two_forms_are_refused(tmp_path):
+    _concepts(tmp_path)
+    _conditions(tmp_path, [1], name="condition_occurrence.2019.csv")
+    _conditions(tmp_path, [2], name="condition_occurrence.2020.csv")
+    # Only the first file was read.
+    assert read_omop(tmp_path, tables=["condition_occurrence"])["subject_id"].tolist() == [1, 2]
+    _conditions(tmp_path, [3], name="CONDITION_OCCURRENCE.parquet")
+    with pytest.raises(ValueError, match="condition_occurrence table in more than one form"):
+        read_omop(tmp_path, tables=["condition_occurrence"])
+
+
+def test_repeated_concept_rows_do_not_repeat_events(tmp_path):
+    (tmp_path / "concept").mkdir()
+    _concepts(tmp_path, name="concept/part-0.csv")
+    _concepts(tmp_path, name="concept/part-1.csv")  # overlapping parts
+    _conditions(tmp_path, [1, 2])
+    pd.DataFrame(
+        {"ancestor_concept_id": [192671, 192671], "descendant_concept_id": [1, 1],
+         "min_levels_of_separation": [1, 1]}
+    ).to_csv(tmp_path / "concept_ancestor.csv", index=False)  # fmt: skip
+    assert len(read_omop(tmp_path, tables=["condition_occurrence"])) == 2
+    _concepts(tmp_path, ids=(192671, 1), codes=("74474003", "1"), name="concept/part-1.csv")
+    assert len(read_omop_ancestors(tmp_path)) == 1  # the pair given twice
+    _concepts(tmp_path, codes=("999",), name="concept/part-1.csv")
+    with pytest.raises(ValueError, match="gives concept_id 192671 2 different codes"):
+        read_omop(tmp_path, tables=["condition_occurrence"])
+
+
+def test_missing_levels_of_separation_are_named(tmp_path):
+    _concepts(tmp_path, ids=(1, 2), codes=("1", "2"))
+    pd.DataFrame(
+        {"ancestor_concept_id": [1], "descendant_concept_id": [2],
+         "min_levels_of_separation": ["NA"]}
+    ).to_csv(tmp_path / "concept_ancestor.csv", index=False)  # fmt: skip
+    with pytest.raises(ValueError, match="min_levels_of_separation is missing for 1"):
+        read_omop_ancestors(tmp_path)

@@ -164,7 +164,7 @@ def read_mimic_iv(root, *, tables=tuple(MIMIC_TABLES), verbose=0):
     >>> read_mimic_iv(root, tables=["diagnoses_icd"])[["time", "code"]].values.tolist()
     [[Timestamp('2180-05-07 17:15:00'), 'DIAGNOSIS//ICD//9//5723']]
     """
-    tables = list(tables)
+    tables = list(dict.fromkeys(tables))  # a table named twice is read once
     unknown = [t for t in tables if t not in MIMIC_TABLES]
     if unknown or not tables:
         raise ValueError(

@@ -16,7 +16,7 @@ import numpy as np
 import pandas as pd
 from sklearn.utils._param_validation import HasMethods, StrOptions, validate_params
 
-from ._omop_exports import folder_engine, quote
+from ._omop_exports import MISSING_TEXT, folder_engine, quote
 
 __all__ = ["read_omop", "read_omop_ancestors"]
 
@@ -146,7 +146,12 @@ def _query(connection, sql, what, verbose):
     """Run ``sql`` and return its rows as a DataFrame, reading in chunks with progress."""
     sqlalchemy = _sqlalchemy()
     parts, n_rows = [], 0
-    for part in pd.read_sql(sqlalchemy.text(sql), connection, chunksize=_CHUNK_ROWS):
+    # coerce_float=False: NUMERIC/DECIMAL ids (CDMs moved from SQL Server, Oracle or
+    # Databricks) stay exact Decimals; through float64 those above 2**53 merge persons.
+    chunks = pd.read_sql(
+        sqlalchemy.text(sql), connection, chunksize=_CHUNK_ROWS, coerce_float=False
+    )
+    for part in chunks:
         parts.append(part)
         n_rows += len(part)
         message = f"read_omop: {what}, {n_rows:,} rows"
@@ -239,6 +244,41 @@ def _event_sql(table, events, concept_table, concepts):
     )
 
 
+def _person_ids(values, table):
+    """``person_id`` values as int64, exactly, or a ValueError naming the first that is not one.
+
+    Databases hand ids over as int64, uint64 (DuckDB's UBIGINT), Decimal
+    (NUMERIC) or float; only whole numbers within int64 (MEDS's subject ids) are
+    ids, and a float above 2**53 may already be another id.
+    """
+    if values.dtype == np.int64:
+        return values
+    if values.dtype.kind == "u":
+        bad = values > np.iinfo(np.int64).max
+    elif values.dtype.kind == "f":
+        bad = (values != np.floor(values)) | (values.abs() > 2**53)
+    else:
+        limits = np.iinfo(np.int64)
+
+        def exact(v):
+            try:
+                return int(v) == v and limits.min <= int(v) <= limits.max
+            except (TypeError, ValueError, OverflowError, ArithmeticError):
+                return False
+
+        bad = ~values.map(exact).astype(bool)
+    if bad.any():
+        raise ValueError(
+            f"{table}.person_id holds {values[bad].iloc[0]!r}, which is not an exact 64-bit "
+            f"integer id ({int(bad.sum())} such values); subject ids are int64."
+        )
+    return (
+        values.astype(np.int64)
+        if values.dtype.kind != "O"
+        else pd.Series([int(v) for v in values], index=values.index, dtype=np.int64)
+    )
+
+
 def _codes(frame, table, concepts):
     """Codes as ``vocabulary_id/concept_code``; rows without one are counted and dropped."""
     known = frame["concept_id"].fillna(0).astype(np.int64).ne(0) & frame["concept_code"].notna()
@@ -248,8 +288,12 @@ def _codes(frame, table, concepts):
     )
     if concepts == "source":
         stem = OMOP_TABLES[table][0].upper()
-        raw = ~known & frame["source_value"].notna()
-        codes[raw] = f"{stem}/" + frame["source_value"][raw].astype(str).str.strip()
+        # Blank values and missing-value markers are no code (they would make one
+        # shared code of unrelated events).
+        source = frame["source_value"].astype(object).where(frame["source_value"].notna())
+        source = source.map(lambda v: v if v is None or v != v else str(v).strip())
+        raw = ~known & source.notna() & ~source.isin(MISSING_TEXT)
+        codes[raw] = f"{stem}/" + source[raw].astype(str)
     missing = codes.isna().to_numpy()
     if missing.any():
         logger.warning(
@@ -470,7 +514,7 @@ def read_omop(
             parts.append(
                 pd.DataFrame(
                     {
-                        "subject_id": frame["subject_id"][keep].astype(np.int64),
+                        "subject_id": _person_ids(frame["subject_id"][keep], table),
                         "time": time[keep].astype("datetime64[us]"),
                         "code": codes[keep],
                         "numeric_value": pd.to_numeric(frame["numeric_value"][keep]).astype(
@@ -574,11 +618,19 @@ def read_omop_ancestors(source, *, schema=None):
         frame = _checked_query(connection, exports, sql, "concept_ancestor", 0, read)
     if frame is None:
         return pd.DataFrame({"code": [], "ancestor": [], "levels": []}).astype({"levels": np.int64})
+    levels = pd.to_numeric(frame["levels"].astype(object), errors="coerce")
+    if levels.isna().any():
+        raise ValueError(
+            "concept_ancestor.min_levels_of_separation is missing for "
+            f"{int(levels.isna().sum())} (ancestor, descendant) pairs; it is required."
+        )
     ancestors = pd.DataFrame(
         {
             "code": frame["d_vocabulary"].astype(str) + "/" + frame["d_code"].astype(str),
             "ancestor": frame["a_vocabulary"].astype(str) + "/" + frame["a_code"].astype(str),
-            "levels": frame["levels"].astype(np.int64),
+            "levels": levels.astype(np.int64),
         }
     )
-    return ancestors.sort_values(["code", "levels", "ancestor"], ignore_index=True)
+    ancestors = ancestors.sort_values(["code", "levels", "ancestor"], ignore_index=True)
+    # A pair given twice (overlapping part files) is one pair, at its fewest levels.
+    return ancestors.drop_duplicates(["code", "ancestor"], ignore_index=True)

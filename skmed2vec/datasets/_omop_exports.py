@@ -5,7 +5,7 @@ export names the column and the values that could not be cast. The folder's
 DuckDB runs in UTC, so times come out the same on every machine.
 """
 
-__all__ = ["folder_engine", "quote"]
+__all__ = ["MISSING_TEXT", "folder_engine", "quote"]
 
 _TEXT_IDS = {"vocabulary_id", "domain_id", "concept_class_id", "relationship_id"}
 
@@ -15,19 +15,35 @@ def quote(name):
     return '"' + name.replace('"', '""') + '"'
 
 
+#: Above 2**53 a double no longer holds every integer: an id read through one may
+#: be another's.
+_EXACT_DOUBLE = 2**53
+
+
 def _export_files(folder, table):
-    """Files of one exported table: ``table.parquet``/``.csv[.gz]`` or a ``table/`` folder."""
-    for entry in sorted(folder.iterdir()):
-        stem = entry.name.split(".")[0].lower()
-        if stem != table:
-            continue
-        if entry.is_dir():
-            files = sorted(p for p in entry.rglob("*") if _export_kind(p))
-            if files:
-                return files
-        elif _export_kind(entry):
-            return [entry]
-    return []
+    """Files of one exported table: ``table[.part].parquet``/``.csv[.gz]`` or a ``table/`` folder.
+
+    Every file whose name starts with the table's (``condition_occurrence.2019.csv``
+    and ``condition_occurrence.2020.csv``) is a part of it. Parts of two formats,
+    or files beside a folder of the same table, are refused: which of them holds
+    the table cannot be told, and reading one would drop the other's rows.
+    """
+    entries = [e for e in sorted(folder.iterdir()) if e.name.split(".")[0].lower() == table]
+    folders = [e for e in entries if e.is_dir()]
+    files = [e for e in entries if not e.is_dir() and _export_kind(e)]
+    both = bool(folders) and bool(files) or len(folders) > 1
+    for entry in folders:
+        files += sorted(
+            p for p in entry.rglob("*") if _export_kind(p) and not p.name.startswith(".")
+        )
+    if both or len({_export_kind(f) for f in files}) > 1:
+        shown = ", ".join(str(f.relative_to(folder)) for f in files[:4])
+        raise ValueError(
+            f"{folder} holds the {table} table in more than one form ({shown}"
+            f"{', ...' if len(files) > 4 else ''}); keep one export of it (one format, "
+            "files or a folder)."
+        )
+    return files
 
 
 def _export_kind(path):
@@ -74,13 +90,14 @@ def _cdm_type(name, kind):
     return "VARCHAR"
 
 
-#: Text that stands for a missing value in exports: empty, or R's and SQL's markers.
-_MISSING_TEXT = ("", "NA", "NaN", "NULL", "null", "N/A")
+#: Text that stands for a missing value in exports: empty, or R's and SQL's markers
+#: (``\N``: PostgreSQL's and MySQL's text dumps).
+MISSING_TEXT = ("", "NA", "NaN", "NULL", "null", "N/A", "\\N")
 
 
 def _blank_is_null(value):
     """SQL of a text column's trimmed value, NULL where it marks a missing value."""
-    markers = ", ".join(f"'{m}'" for m in _MISSING_TEXT)
+    markers = ", ".join(f"'{m}'" for m in MISSING_TEXT)
     return f"CASE WHEN TRIM({value}) IN ({markers}) THEN NULL ELSE TRIM({value}) END"
 
 
@@ -119,15 +136,22 @@ def _cast(name, stored, cdm_type, cast="CAST"):
         other = "NULL" if cast == "TRY_CAST" else "error('not an integer')"
         if stored == "VARCHAR":
             # Digits are cast as written (exact for any 64-bit id); scientific
-            # notation (R writes 100000 as "1e+05") through a double, when whole.
+            # notation (R writes 100000 as "1e+05") through a double, when whole
+            # and within 2**53, where a double still holds the id exactly.
             plain = f"regexp_full_match({value}, '[+-]?[0-9]+(\\.0*)?')"
             number = f"regexp_replace({value}, '\\.0*$', '')"
             double = f"TRY_CAST({value} AS DOUBLE)"
             cases = (
                 f"WHEN {plain} THEN {cast}({number} AS BIGINT) "
-                f"WHEN {double} = floor({double}) THEN {cast}({double} AS BIGINT) "
+                f"WHEN {double} = floor({double}) AND abs({double}) <= {_EXACT_DOUBLE} "
+                f"THEN {cast}({double} AS BIGINT) "
             )
-        elif stored in ("FLOAT", "DOUBLE") or stored.startswith("DECIMAL"):
+        elif stored in ("FLOAT", "DOUBLE"):
+            cases = (
+                f"WHEN {value} = floor({value}) AND abs({value}) <= {_EXACT_DOUBLE} "
+                f"THEN {cast}({value} AS BIGINT) "
+            )
+        elif stored.startswith("DECIMAL"):
             cases = f"WHEN {value} = floor({value}) THEN {cast}({value} AS BIGINT) "
         else:
             return f"{cast}({value} AS BIGINT)"
@@ -220,6 +244,31 @@ def _utc_session(dbapi_connection, connection_record):
         cursor.close()
 
 
+def _one_row_per_concept(connection, folder, files, select, scan):
+    """Keep one row per concept_id, refusing an id given two different codes.
+
+    Part files that overlap repeat concept rows, and every event joining a
+    repeated concept would come out twice. Only the columns the readers use are
+    compared (the others are not cast, so their values cannot fail here).
+    """
+    row = connection.exec_driver_sql(
+        "SELECT concept_id, COUNT(DISTINCT (vocabulary_id, concept_code)) FROM concept "
+        "GROUP BY concept_id HAVING COUNT(*) > 1 ORDER BY 2 DESC, 1 LIMIT 1"
+    ).first()
+    if row is None:
+        return
+    if row[1] > 1:
+        raise ValueError(
+            f"the concept table of {folder} ({files[0].name}"
+            f"{', ...' if len(files) > 1 else ''}) gives concept_id {row[0]} {row[1]} "
+            "different codes; a concept_id names one concept."
+        )
+    connection.exec_driver_sql(
+        f"CREATE OR REPLACE VIEW concept AS SELECT {select} FROM {scan} "
+        "QUALIFY row_number() OVER (PARTITION BY concept_id) = 1"
+    )
+
+
 def folder_engine(folder, tables, sqlalchemy):
     """An in-memory DuckDB with one view per exported table, columns lower-cased and typed."""
     engine = sqlalchemy.create_engine("duckdb:///:memory:")
@@ -246,5 +295,9 @@ def folder_engine(folder, tables, sqlalchemy):
                 for lower, (name, stored, cdm_type) in columns.items()
             )
             connection.exec_driver_sql(f"CREATE VIEW {table} AS SELECT {select} FROM {scan}")
+            if table == "concept" and {"concept_id", "vocabulary_id", "concept_code"} <= set(
+                columns
+            ):
+                _one_row_per_concept(connection, folder, files, select, scan)
             exports[table] = _Export(files, scan, columns)
     return engine, exports

@@ -507,3 +507,18 @@ def test_missing_levels_of_separation_are_named(tmp_path):
     ).to_csv(tmp_path / "concept_ancestor.csv", index=False)  # fmt: skip
     with pytest.raises(ValueError, match="min_levels_of_separation is missing for 1"):
         read_omop_ancestors(tmp_path)
+
+
+def test_concepts_without_a_vocabulary_id_are_left_out_and_counted(tmp_path, caplog):
+    pd.DataFrame(
+        {"concept_id": [192671, 1], "vocabulary_id": ["", "SNOMED"], "concept_code": ["X", "1"]}
+    ).to_csv(tmp_path / "concept.csv", index=False)
+    _conditions(tmp_path, [1])
+    pd.DataFrame(
+        {"ancestor_concept_id": [1], "descendant_concept_id": [192671],
+         "min_levels_of_separation": [1]}
+    ).to_csv(tmp_path / "concept_ancestor.csv", index=False)  # fmt: skip
+    with caplog.at_level(logging.WARNING):
+        assert read_omop(tmp_path, tables=["condition_occurrence"]).empty
+        assert read_omop_ancestors(tmp_path).empty  # no "nan/X" or "None/X" code
+    assert "without its vocabulary_id or concept_code" in caplog.text

@@ -281,7 +281,8 @@ def _person_ids(values, table):
 
 def _codes(frame, table, concepts):
     """Codes as ``vocabulary_id/concept_code``; rows without one are counted and dropped."""
-    known = frame["concept_id"].fillna(0).astype(np.int64).ne(0) & frame["concept_code"].notna()
+    known = frame["concept_id"].fillna(0).astype(np.int64).ne(0)
+    known &= frame["concept_code"].notna() & frame["vocabulary_id"].notna()
     codes = pd.Series(pd.NA, index=frame.index, dtype=object)
     codes[known] = (
         frame["vocabulary_id"][known].astype(str) + "/" + frame["concept_code"][known].astype(str)
@@ -297,8 +298,9 @@ def _codes(frame, table, concepts):
     missing = codes.isna().to_numpy()
     if missing.any():
         logger.warning(
-            "read_omop: %d of %d %s rows have no %s concept (concept_id 0 or absent from "
-            "the concept table)%s and were left out",
+            "read_omop: %d of %d %s rows have no %s concept (concept_id 0, absent from "
+            "the concept table, or without its vocabulary_id or concept_code)%s and were "
+            "left out",
             int(missing.sum()),
             len(frame),
             table,
@@ -618,6 +620,14 @@ def read_omop_ancestors(source, *, schema=None):
         frame = _checked_query(connection, exports, sql, "concept_ancestor", 0, read)
     if frame is None:
         return pd.DataFrame({"code": [], "ancestor": [], "levels": []}).astype({"levels": np.int64})
+    named = frame[["d_vocabulary", "d_code", "a_vocabulary", "a_code"]].notna().all(axis=1)
+    if not named.all():
+        logger.warning(
+            "read_omop_ancestors: %d (ancestor, descendant) pairs have a concept without "
+            "its vocabulary_id or concept_code and were left out",
+            int((~named).sum()),
+        )
+        frame = frame[named]
     levels = pd.to_numeric(frame["levels"].astype(object), errors="coerce")
     if levels.isna().any():
         raise ValueError(

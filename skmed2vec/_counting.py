@@ -376,8 +376,15 @@ class PairCounts:
 
     def __getstate__(self):
         # On-disk keys and values pickle as plain arrays; the folder stays here.
+        # They are copied out of their files: joblib's process backends would
+        # otherwise send a memory-mapped array by its file name, and the folder
+        # is gone with this object before the caller reads it.
         state = self.__dict__.copy()
-        state.pop("_scratch", None)
+        if state.pop("_scratch", None) is not None:
+            state = {
+                name: np.array(value) if isinstance(value, np.ndarray) else value
+                for name, value in state.items()
+            }
         return state
 
     def __eq__(self, other):

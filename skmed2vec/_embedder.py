@@ -2,6 +2,7 @@
 
 from numbers import Integral, Real
 
+import joblib
 import numpy as np
 import pandas as pd
 from sklearn.base import BaseEstimator, TransformerMixin, _fit_context
@@ -121,7 +122,10 @@ class TemporalMed2VecEmbedder(
         work, several torch threads wait for each other: keep None there.
     memory : str, joblib.Memory or None, default=None
         Cache of the pair counts, in the style of ``Pipeline(memory=...)``:
-        a folder or a ``joblib.Memory``. The counts are then kept per
+        a folder or a ``joblib.Memory`` (a folder is read back memory-mapped,
+        as ``joblib.Memory(folder, mmap_mode="r")`` does; give a ``Memory``
+        that mode too, so that large counts are not loaded whole). The counts
+        are then kept per
         time-gap bin, so one count of a training set serves every
         ``time_decay`` and ``embed_dim`` of a grid search; each gap is
         rounded to its bin (within 2.2%, see :func:`~skmed2vec.bin_gaps`),
@@ -348,7 +352,12 @@ class TemporalMed2VecEmbedder(
                 chunk_events=self.chunk_events,
                 verbose=self.verbose,
             )
-        cached = check_memory(self.memory).cache(_binned_pair_counts, ignore=["n_jobs"])
+        memory = self.memory
+        if isinstance(memory, str):
+            # Cache hits stay in the cache's files, memory-mapped (as counts above
+            # the memory budget are), rather than loaded whole whatever their size.
+            memory = joblib.Memory(memory, mmap_mode="r", verbose=0)
+        cached = check_memory(memory).cache(_binned_pair_counts, ignore=["n_jobs"])
         return cached(
             X.codes, X.times, X.offsets, X.code_names, X.time_kind,
             self.window, self.max_gap, self.chunk_events, self.n_jobs,

@@ -212,6 +212,15 @@ def test_memory_counts_each_training_set_once(data, tmp_path, monkeypatch):
     np.testing.assert_array_equal(search.best_estimator_.code_vectors_, expected.code_vectors_)
 
 
+def test_cached_counts_are_read_back_memory_mapped(data, tmp_path):
+    # A cache hit loaded the counts whole, whatever the memory budget.
+    embedder = TemporalMed2VecEmbedder(memory=str(tmp_path), epochs=1, random_state=0)
+    X = CodeVocabulary().fit_transform(data)
+    first, hit = embedder._count_pairs(X), embedder._count_pairs(X)
+    assert first == hit
+    assert isinstance(hit.keys.base, np.memmap) or isinstance(hit.keys, np.memmap)
+
+
 @pytest.mark.parametrize("time_decay, decay", [(0.0, None), (None, 3.0), (None, 30.0)])
 def test_pair_weight_chunks_are_pair_weights_in_pieces(time_decay, decay):
     from skmed2vec import _pairs

@@ -168,3 +168,19 @@ def test_a_split_is_counted_as_read_meds_reads_it(tmp_path):
     shutil.rmtree(root / "metadata")
     with pytest.raises(FileNotFoundError, match="subject_splits.parquet"):
         count_meds_pairs(root, vocabulary, split="train")
+
+
+def test_shard_counts_on_disk_return_from_worker_processes(meds_root, tmp_path, monkeypatch):
+    # loky sent memory-mapped counts back by file name, and the worker had removed
+    # the file: BrokenProcessPool, and folders left behind.
+    import joblib
+    from sklearn import config_context
+
+    monkeypatch.setenv("TMPDIR", str(tmp_path))
+    vocabulary = CodeVocabulary().fit_counts(count_meds_codes(meds_root))
+    expected = count_meds_pairs(meds_root, vocabulary, window=4)
+    with config_context(working_memory=1e-3), joblib.parallel_backend("loky", n_jobs=2):
+        counts = count_meds_pairs(meds_root, vocabulary, window=4, n_jobs=2, chunk_events=300)
+    assert counts == expected
+    del counts
+    assert list(tmp_path.iterdir()) == []

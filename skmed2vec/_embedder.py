@@ -22,6 +22,7 @@ from ._features import (
 from ._inspection import CodeVectorsMixin
 from ._rows import TrainingRows
 from ._scoring import HORIZON_DAYS, next_codes_auc
+from ._scratch import release
 from ._timelines import as_timelines
 from ._validation import N_JOBS
 from ._vectors import read_only
@@ -548,13 +549,22 @@ class TemporalMed2VecEmbedder(
 
 
 def _training_rows(counts, time_decay):
-    """The training rows of pair counts; temporary files of the totals go, whatever happens."""
-    n_rows, chunks = counts.pair_weight_chunks(time_decay)
+    """The training rows of pair counts; temporary files of the totals go, whatever happens.
+
+    On a failure (an interrupt while the totals are summed, a full disk) the
+    counts' own files go too: the frames of a kept traceback hold the counts.
+    """
+    chunks = None
     try:
+        n_rows, chunks = counts.pair_weight_chunks(time_decay)
         return TrainingRows.from_chunks(n_rows, chunks)
+    except BaseException:
+        release(counts)
+        raise
     finally:
-        chunks.close()
-        del counts  # a kept traceback holds this frame, not the counts' files
+        if chunks is not None:
+            chunks.close()
+        del counts
 
 
 def _binned_pair_counts(

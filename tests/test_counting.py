@@ -340,6 +340,36 @@ def test_fit_with_counts_and_rows_on_disk_gives_the_same_vectors(data, monkeypat
     assert list(tmp_path.iterdir()) == []
 
 
+@pytest.mark.parametrize("where", ["totals", "rows"])
+def test_an_interrupt_while_building_rows_removes_the_counts_files(
+    data, monkeypatch, tmp_path, where
+):
+    # The counts' files stayed while a kept traceback (as IPython keeps one) held
+    # the frames that summed their totals.
+    import tempfile
+
+    from skmed2vec import _counting, _rows, _scratch
+
+    monkeypatch.setattr(tempfile, "tempdir", None)
+    monkeypatch.setenv("TMPDIR", str(tmp_path))
+    monkeypatch.setattr(_scratch, "MEMORY_BUDGET", 0)
+
+    def interrupted(*args, **kwargs):
+        raise KeyboardInterrupt
+
+    if where == "totals":
+        monkeypatch.setattr(_counting, "both_direction_chunks", interrupted)
+    else:
+        monkeypatch.setattr(_rows.TrainingRows, "from_chunks", interrupted)
+    kept = None
+    try:
+        TemporalMed2VecEmbedder(**PARAMS, chunk_events=500).fit(data)
+    except KeyboardInterrupt as error:
+        kept = error.__traceback__
+    assert kept is not None
+    assert list(tmp_path.iterdir()) == []
+
+
 def test_scikit_learn_working_memory_sets_the_budget(data, monkeypatch, tmp_path):
     import tempfile
 
@@ -372,7 +402,7 @@ def test_no_file_outlives_a_failed_fit_or_a_call(data, monkeypatch, tmp_path):
 
     from sklearn import config_context
 
-    from skmed2vec import _key_sums, _rows, _scratch
+    from skmed2vec import _counting, _rows, _scratch
 
     monkeypatch.setattr(tempfile, "tempdir", None)
     monkeypatch.setenv("TMPDIR", str(tmp_path))

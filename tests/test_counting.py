@@ -402,7 +402,7 @@ def test_no_file_outlives_a_failed_fit_or_a_call(data, monkeypatch, tmp_path):
 
     from sklearn import config_context
 
-    from skmed2vec import _counting, _rows, _scratch
+    from skmed2vec import _key_sums, _rows, _scratch
 
     monkeypatch.setattr(tempfile, "tempdir", None)
     monkeypatch.setenv("TMPDIR", str(tmp_path))

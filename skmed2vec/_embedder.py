@@ -321,7 +321,8 @@ class TemporalMed2VecEmbedder(
             self._report(f"counting window pairs of {X.n_events:,} events, {len(X):,} samples")
             counts = self._count_pairs(X)
             try:
-                pairs, idf = _training_rows(counts, self.time_decay), counts.idf()
+                pairs = _training_rows(counts, self.time_decay, owned=True)
+                idf = counts.idf()
             finally:
                 del counts  # its files go now, not with a traceback kept after a failure
             where = " (in a temporary file)" if pairs.on_disk else ""
@@ -548,18 +549,21 @@ class TemporalMed2VecEmbedder(
         )
 
 
-def _training_rows(counts, time_decay):
+def _training_rows(counts, time_decay, owned=False):
     """The training rows of pair counts; temporary files of the totals go, whatever happens.
 
-    On a failure (an interrupt while the totals are summed, a full disk) the
-    counts' own files go too: the frames of a kept traceback hold the counts.
+    On a failure (an interrupt while the totals are summed, a full disk), the
+    files of counts ``owned`` by the caller's fit go too, at once: the frames
+    of a kept traceback hold the counts. Counts given to ``fit_counts`` are
+    the user's and stay.
     """
     chunks = None
     try:
         n_rows, chunks = counts.pair_weight_chunks(time_decay)
         return TrainingRows.from_chunks(n_rows, chunks)
     except BaseException:
-        release(counts)
+        if owned:
+            release(counts)
         raise
     finally:
         if chunks is not None:

@@ -552,8 +552,10 @@ def _check_kind(data, kind, path):
 def merge_counts(counts):
     """Add up :class:`CodeCounts` or :class:`PairCounts` of disjoint sets of patients.
 
-    The merge runs as a balanced tree of pairwise additions. Integer sums
-    make the result independent of the order and grouping.
+    The merge runs as a balanced tree of pairwise additions, taking the counts
+    one at a time: a generator (``PairCounts.load(p) for p in paths``) is never
+    held whole, at most log2(n) partial sums are. Integer sums make the result
+    independent of the order and grouping.
 
     Parameters
     ----------
@@ -563,7 +565,10 @@ def merge_counts(counts):
     -------
     CodeCounts or PairCounts
     """
-    return tree(counts, lambda a, b: a + b)
+    total = tree(counts, lambda a, b: a + b)
+    if total is None:
+        raise ValueError("nothing to merge: counts is empty.")
+    return total
 
 
 # -- the per-chunk work, run in worker processes ---------------------------------

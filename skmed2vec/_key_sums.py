@@ -150,29 +150,43 @@ def merge_counts_arrays(keys, values, new_keys, new_values):
     return out_keys[:at], out_values[:at], folder
 
 
-def tree(items, merge):
-    """Merge ``items`` pairwise, level by level (a balanced tree).
+def tree(items, merge, *, owned=False):
+    """Merge ``items`` as they come, as a balanced tree (at most log2(n) held at once).
 
-    If a merge fails, the temporary files of the partial results made so far
-    (counts merged on disk) are removed at once; the items given are left alone.
+    Items are taken one at a time (a generator of counts loaded from files is
+    never held whole), and equal levels are merged, so the result does not
+    depend on how many items there are. If anything stops the merge, the
+    temporary files of the partial results held (counts merged on disk) are
+    removed at once, not when a kept traceback lets them go; the items given
+    are left alone unless they are ``owned`` (made for this merge), and an
+    iterator that can be closed is closed.
+
+    Returns None when there is no item.
     """
-    items = list(items)
-    if not items:
-        raise ValueError("nothing to merge: counts is empty.")
-    given, merged = {id(item) for item in items}, []
+    given, stack = set(), []  # (level, item)
+    item = left = None
     try:
-        while len(items) > 1:
-            merged = []
-            for a, b in zip(items[0::2], items[1::2]):
-                merged.append(merge(a, b))
-            if len(items) % 2:
-                merged.append(items[-1])
-            items, merged = merged, []
-        return items[0]
+        for item in items:
+            given.add(id(item))
+            level = 0
+            while stack and stack[-1][0] == level:
+                left = stack.pop()[1]
+                item, left = merge(left, item), None
+                level += 1
+            stack.append((level, item))
+        if not stack:
+            return None
+        item = stack.pop()[1]
+        while stack:
+            left = stack.pop()[1]
+            item, left = merge(left, item), None
+        return item
     except BaseException:
-        for item in [*merged, *items]:
-            if id(item) not in given:
-                _scratch.release(item)
+        if hasattr(items, "close"):
+            items.close()  # joblib stops dispatching the remaining tasks
+        for held in [item, left, *(held for _, held in stack)]:
+            if owned or id(held) not in given:
+                _scratch.release(held)
         raise
 
 

@@ -112,10 +112,14 @@ def _merge_shards(results, paths):
     subjects, shard = [], []
 
     def counts():
-        for i, (result, ids) in enumerate(results):
-            subjects.append(np.asarray(ids))
-            shard.append(np.full(len(ids), i))
-            yield result
+        try:
+            for i, (result, ids) in enumerate(results):
+                subjects.append(np.asarray(ids))
+                shard.append(np.full(len(ids), i))
+                yield result
+        finally:  # closed by a failed merge: joblib stops dispatching shards
+            if hasattr(results, "close"):
+                results.close()
 
     total = merge_streaming(counts(), lambda a, b: a + b)
     if subjects:

@@ -14,9 +14,9 @@ from ._counting import (
     code_chunk_counts,
     pair_chunk_counts,
 )
+from ._key_sums import tree
 from ._normalization import normalization_of
 from ._progress import progress
-from ._scratch import release
 from ._timelines import Timelines, as_timelines
 from ._validation import N_JOBS
 
@@ -66,35 +66,12 @@ class _InConfig:
 
 
 def merge_streaming(results, merge):
-    """Merge results as they arrive, as a balanced tree (at most log2(n) held at once).
+    """Merge results made for this merge as they arrive, as a balanced tree.
 
-    If anything stops the merge, the temporary files of the partial results
-    held (counts merged on disk) are removed at once, not when a kept
-    traceback lets them go.
+    :func:`~skmed2vec._key_sums.tree` with ``owned=True``: if anything stops
+    the merge, the temporary files of every result held are removed at once.
     """
-    stack = []  # (level, item); merging equal levels keeps the tree balanced
-    item = left = None
-    try:
-        for item in results:
-            level = 0
-            while stack and stack[-1][0] == level:
-                left = stack.pop()[1]
-                item, left = merge(left, item), None
-                level += 1
-            stack.append((level, item))
-        if not stack:
-            return None
-        item = stack.pop()[1]
-        while stack:
-            left = stack.pop()[1]
-            item, left = merge(left, item), None
-        return item
-    except BaseException:
-        if hasattr(results, "close"):
-            results.close()  # joblib stops dispatching the remaining tasks
-        for held in [item, left, *(held for _, held in stack)]:
-            release(held)
-        raise
+    return tree(results, merge, owned=True)
 
 
 def group_counts(event_group, patient, n_groups, n_patients, *, n_jobs=None, chunk_events=None):
@@ -301,7 +278,15 @@ def count_pairs(
             n_documents=n_documents,
         )
 
-    total = merge_streaming((as_counts(r) for r in results), lambda a, b: a + b)
+    def counts():
+        try:
+            for result in results:
+                yield as_counts(result)
+        finally:  # closed by a failed merge: joblib stops dispatching chunks
+            if hasattr(results, "close"):
+                results.close()
+
+    total = merge_streaming(counts(), lambda a, b: a + b)
     if total is None:
         empty = np.zeros(0, np.int64)
         total = as_counts((empty, empty, np.zeros(n_codes), np.zeros(n_codes), 0))

@@ -517,3 +517,25 @@ def test_merge_counts_failing_removes_its_partials_and_leaves_the_inputs(monkeyp
         merge_counts(parts)
     kept = failure.value.__traceback__  # noqa: F841 (as Jupyter keeps it)
     assert {p.name for p in tmp_path.iterdir()} == before  # partials gone, inputs kept
+
+
+def test_merge_counts_takes_a_generator_one_count_at_a_time(data):
+    # It listed the generator first: every shard's counts were held at once.
+    import weakref
+
+    X = CodeVocabulary().fit_transform(data)
+    parts = [X[i : i + 10] for i in range(0, 160, 10)]
+    alive, most = [], 0
+
+    def shards():
+        nonlocal most
+        for part in parts:
+            counts = count_pairs(part, time_decay=0.0)
+            alive.append(weakref.ref(counts))
+            most = max(most, sum(ref() is not None for ref in alive))
+            yield counts
+            del counts
+
+    total = merge_counts(shards())
+    assert total == count_pairs(X[:160], time_decay=0.0)
+    assert most <= 5  # log2(16) + 1, not 16

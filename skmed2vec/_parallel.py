@@ -47,9 +47,14 @@ def run_chunks(function, tasks, n_jobs):
     if n_jobs <= 1:
         return (function(*task) for task in tasks)
     task = _InConfig(function, get_config())
-    return Parallel(n_jobs=n_jobs, return_as="generator", prefer="threads")(
-        delayed(task)(*t) for t in tasks
-    )
+    try:
+        parallel = Parallel(n_jobs=n_jobs, return_as="generator", prefer="threads")
+    except ValueError as error:
+        if "return_as" not in str(error):
+            raise
+        # joblib's "multiprocessing" backend returns lists only: every result at once.
+        parallel = Parallel(n_jobs=n_jobs, prefer="threads")
+    return parallel(delayed(task)(*t) for t in tasks)
 
 
 class _InConfig:

@@ -539,3 +539,17 @@ def test_merge_counts_takes_a_generator_one_count_at_a_time(data):
     total = merge_counts(shards())
     assert total == count_pairs(X[:160], time_decay=0.0)
     assert most <= 5  # log2(16) + 1, not 16
+
+
+def test_joblibs_multiprocessing_backend_counts_as_threads_do(data):
+    # It refuses generators of results: every parallel count failed with joblib's
+    # "does not support return_as=generator".
+    import joblib
+
+    X = CodeVocabulary().fit_transform(data)
+    expected = count_pairs(X, time_decay=0.0, chunk_events=500, n_jobs=2)
+    with joblib.parallel_backend("multiprocessing"):
+        counts = count_pairs(X, time_decay=0.0, chunk_events=500, n_jobs=2)
+        codes = count_codes(data, n_jobs=2, chunk_events=500)
+    assert counts == expected
+    assert codes == count_codes(data, chunk_events=500)

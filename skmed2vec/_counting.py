@@ -375,17 +375,22 @@ class PairCounts:
         return total
 
     def __getstate__(self):
-        # On-disk keys and values pickle as plain arrays; the folder stays here.
-        # They are copied out of their files: joblib's process backends would
-        # otherwise send a memory-mapped array by its file name, and the folder
-        # is gone with this object before the caller reads it.
+        # On-disk keys and values pickle as plain arrays (joblib.dump streams
+        # them from their files); the folder stays here.
         state = self.__dict__.copy()
-        if state.pop("_scratch", None) is not None:
-            state = {
-                name: np.array(value) if isinstance(value, np.ndarray) else value
-                for name, value in state.items()
-            }
+        state.pop("_scratch", None)
         return state
+
+    def _in_memory(self):
+        """These counts with every array in memory (a copy when they are on disk)."""
+        if getattr(self, "_scratch", None) is None:
+            return self
+        copy = PairCounts.__new__(PairCounts)
+        copy.__dict__.update(
+            (name, np.array(value) if isinstance(value, np.ndarray) else value)
+            for name, value in self.__getstate__().items()
+        )
+        return copy
 
     def __eq__(self, other):
         return (

@@ -163,15 +163,21 @@ def tree(items, merge, *, owned=False):
 
     Returns None when there is no item.
     """
-    given, stack = set(), []  # (level, item)
+    stack, made = [], set()  # (level, item); ids of the partial sums held
     item = left = None
+
+    def merged(a, b):
+        result = merge(a, b)
+        made.difference_update((id(a), id(b)))
+        made.add(id(result))
+        return result
+
     try:
         for item in items:
-            given.add(id(item))
             level = 0
             while stack and stack[-1][0] == level:
                 left = stack.pop()[1]
-                item, left = merge(left, item), None
+                item, left = merged(left, item), None
                 level += 1
             stack.append((level, item))
         if not stack:
@@ -179,13 +185,13 @@ def tree(items, merge, *, owned=False):
         item = stack.pop()[1]
         while stack:
             left = stack.pop()[1]
-            item, left = merge(left, item), None
+            item, left = merged(left, item), None
         return item
     except BaseException:
         if hasattr(items, "close"):
             items.close()  # joblib stops dispatching the remaining tasks
         for held in [item, left, *(held for _, held in stack)]:
-            if owned or id(held) not in given:
+            if owned or id(held) in made:
                 _scratch.release(held)
         raise
 

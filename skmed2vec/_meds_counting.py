@@ -1,5 +1,6 @@
 """Counting a MEDS folder where its shards are: one task per parquet shard, results merged."""
 
+import multiprocessing
 from numbers import Integral, Real
 from pathlib import Path
 
@@ -91,6 +92,10 @@ def _shard_pairs(
     )
     if not timed:  # static rows only: no time kind to disagree with the other shards'
         counts.time_kind = None
+    if multiprocessing.parent_process() is not None:
+        # A worker process: joblib's process backends send a memory-mapped array
+        # back by its file name, and the file goes with this process's counts.
+        counts = counts._in_memory()
     return counts, X.subject_ids
 
 

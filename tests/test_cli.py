@@ -774,3 +774,17 @@ def test_transform_writes_the_label_files_ids(small_meds, tmp_path, caplog):
     assert features["subject_id"].dtype == np.int64
     assert features["subject_id"].tolist() == list(range(1, 81))
     assert "1 of 80 label rows have no events" in caplog.text  # subject 80
+
+
+def test_predict_writes_int64_ids_whatever_the_label_files_number_type(small_meds, tmp_path):
+    # int32 or float64 label ids came back as int32 or double; MEDS's schema is int64.
+    out = tmp_path / "p.parquet"
+    for dtype in (np.int32, np.float64):
+        labels = tmp_path / f"labels_{np.dtype(dtype).name}.parquet"
+        frame = small_labels([i % 2 == 0 for i in range(80)])
+        frame.assign(subject_id=frame["subject_id"].astype(dtype)).to_parquet(labels)
+        argv = ["predict", "--meds", str(small_meds), "--labels", str(labels), *FAST]
+        assert main([*argv, "-o", str(out)]) == 0
+        predictions = pd.read_parquet(out)
+        assert predictions["subject_id"].dtype == np.int64
+        assert predictions["subject_id"].tolist() == list(range(60, 80))

@@ -471,13 +471,20 @@ def test_blank_and_marker_source_values_are_no_code(tmp_path):
     assert events["code"].tolist() == ["CONDITION/K92.2"]
 
 
-def test_every_part_file_of_a_table_is_read_and_two_forms_are_refused(tmp_path):
+def test_a_table_in_several_files_is_refused_and_parts_go_in_a_folder(tmp_path):
+    # Only the first file was read; a .csv beside its .csv.gz was read twice.
     _concepts(tmp_path)
     _conditions(tmp_path, [1], name="condition_occurrence.2019.csv")
     _conditions(tmp_path, [2], name="condition_occurrence.2020.csv")
-    # Only the first file was read.
+    with pytest.raises(ValueError, match="condition_occurrence table in more than one form"):
+        read_omop(tmp_path, tables=["condition_occurrence"])
+    (tmp_path / "condition_occurrence").mkdir()
+    for year in ("2019", "2020"):
+        (tmp_path / f"condition_occurrence.{year}.csv").rename(
+            tmp_path / "condition_occurrence" / f"{year}.csv"
+        )
     assert read_omop(tmp_path, tables=["condition_occurrence"])["subject_id"].tolist() == [1, 2]
-    _conditions(tmp_path, [3], name="CONDITION_OCCURRENCE.parquet")
+    _conditions(tmp_path, [3], name="condition_occurrence/2021.parquet")
     with pytest.raises(ValueError, match="condition_occurrence table in more than one form"):
         read_omop(tmp_path, tables=["condition_occurrence"])
 
@@ -522,3 +529,41 @@ def test_concepts_without_a_vocabulary_id_are_left_out_and_counted(tmp_path, cap
         assert read_omop(tmp_path, tables=["condition_occurrence"]).empty
         assert read_omop_ancestors(tmp_path).empty  # no "nan/X" or "None/X" code
     assert "without its vocabulary_id or concept_code" in caplog.text
+
+
+def test_text_person_ids_of_sqlite_are_numbers_when_written_as_digits(tmp_path):
+    import sqlite3
+
+    path = tmp_path / "cdm.sqlite"
+    with sqlite3.connect(path) as con:
+        con.execute(
+            "CREATE TABLE concept (concept_id INTEGER, vocabulary_id TEXT, concept_code TEXT)"
+        )
+        con.execute("INSERT INTO concept VALUES (192671, 'SNOMED', '74474003')")
+        con.execute("CREATE TABLE condition_occurrence (person_id TEXT, condition_concept_id "
+                    "INTEGER, condition_start_date TEXT)")  # fmt: skip
+        con.executemany(
+            "INSERT INTO condition_occurrence VALUES (?, 192671, '2019-05-01')",
+            [("123",), (" 45 ",)],
+        )
+    events = read_omop(f"sqlite:///{path}", tables=["condition_occurrence"])
+    assert events["subject_id"].tolist() == [45, 123]
+    with sqlite3.connect(path) as con:
+        con.execute("INSERT INTO condition_occurrence VALUES ('P1', 192671, '2019-05-01')")
+    with pytest.raises(ValueError, match="person_id holds 'P1', which is not an exact"):
+        read_omop(f"sqlite:///{path}", tables=["condition_occurrence"])
+
+
+def test_concept_parts_without_ids_or_with_unreadable_ones(tmp_path):
+    (tmp_path / "concept").mkdir()
+    _concepts(tmp_path, name="concept/part-0.csv")
+    pd.DataFrame(
+        {"concept_id": ["", "NA"], "vocabulary_id": "SNOMED", "concept_code": ["1", "2"]}
+    ).to_csv(tmp_path / "concept" / "part-1.csv", index=False)
+    _conditions(tmp_path, [1])
+    assert len(read_omop(tmp_path, tables=["condition_occurrence"])) == 1
+    pd.DataFrame({"concept_id": ["abc"], "vocabulary_id": "SNOMED", "concept_code": ["1"]}).to_csv(
+        tmp_path / "concept" / "part-1.csv", index=False
+    )
+    with pytest.raises(ValueError, match="column 'concept_id' has 1 value that is not an integer"):
+        read_omop(tmp_path, tables=["condition_occurrence"])

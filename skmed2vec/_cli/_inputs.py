@@ -434,8 +434,11 @@ def ids_as_in_events(labels, event_ids, path):
     ids = labels["subject_id"]
     numbers = pd.api.types.is_numeric_dtype(event_ids)
     if numbers == pd.api.types.is_numeric_dtype(ids):
-        return labels
-    if not numbers:  # text ids in the events: numbers as they are written
+        if not numbers or ids.dtype == event_ids.dtype or event_ids.dtype.kind not in "iu":
+            return labels
+        # Numbers of another type (int32, 7.0): made the events' integers below.
+        ids = ids.map(lambda v: str(int(v)) if v == int(v) else repr(v))
+    elif not numbers:  # text ids in the events: numbers as they are written
         return labels.assign(subject_id=ids.map(lambda v: str(int(v)) if v == int(v) else str(v)))
     text = ids.astype(str).str.strip()
     # 7 and 7.0 (what pandas writes for an id column that held a missing value).

@@ -100,12 +100,18 @@ def _split_events(args, split):
 
 def _split_labels(labels, events, args, split):
     """The label rows of a split's subjects, those without any event included."""
-    subjects = events["subject_id"].unique()
+    ids = labels["subject_id"]
+    keep = ids.isin(events["subject_id"].unique())
     if split != "all":
         from ..datasets._meds import split_subjects
 
-        subjects = np.union1d(subjects, split_subjects(args.meds, split))
-    return labels[labels["subject_id"].isin(subjects)]
+        listed = split_subjects(args.meds, split)
+        if ids.dtype.kind in "iu" and listed.dtype.kind in "iu" and listed.dtype != ids.dtype:
+            # np.union1d of uint64 and int64 is float64, which loses ids above 2**53.
+            limits = np.iinfo(ids.dtype)
+            listed = listed[(listed >= limits.min) & (listed <= limits.max)].astype(ids.dtype)
+        keep |= ids.isin(listed)
+    return labels[keep]
 
 
 def run(args):

@@ -253,6 +253,8 @@ def _person_ids(values, table):
     """
     if values.dtype == np.int64:
         return values
+    if pd.api.types.is_signed_integer_dtype(values.dtype):  # int32, nullable Int64
+        return values.astype(np.int64)
     if values.dtype.kind == "u":
         bad = values > np.iinfo(np.int64).max
     elif values.dtype.kind == "f":
@@ -261,6 +263,8 @@ def _person_ids(values, table):
         limits = np.iinfo(np.int64)
 
         def exact(v):
+            if isinstance(v, str):  # SQLite keeps what it was given: '123' is 123
+                v = int(v) if re.fullmatch(r"[+-]?[0-9]+", v.strip()) else None
             try:
                 return int(v) == v and limits.min <= int(v) <= limits.max
             except (TypeError, ValueError, OverflowError, ArithmeticError):

@@ -21,27 +21,28 @@ _EXACT_DOUBLE = 2**53
 
 
 def _export_files(folder, table):
-    """Files of one exported table: ``table[.part].parquet``/``.csv[.gz]`` or a ``table/`` folder.
+    """Files of one exported table: ``table.parquet``/``.csv[.gz]`` or a ``table/`` folder.
 
-    Every file whose name starts with the table's (``condition_occurrence.2019.csv``
-    and ``condition_occurrence.2020.csv``) is a part of it. Parts of two formats,
-    or files beside a folder of the same table, are refused: which of them holds
-    the table cannot be told, and reading one would drop the other's rows.
+    Several files or folders named after one table (``condition_occurrence.csv``
+    beside its ``.csv.gz``, ``CONDITION_OCCURRENCE.parquet``, a
+    ``condition_occurrence.2019.csv``), or a folder of parts of two formats, are
+    refused: whether they are copies or parts cannot be told, and reading one
+    would drop rows, reading all could repeat them. Parts go in a folder.
     """
     entries = [e for e in sorted(folder.iterdir()) if e.name.split(".")[0].lower() == table]
     folders = [e for e in entries if e.is_dir()]
     files = [e for e in entries if not e.is_dir() and _export_kind(e)]
-    both = bool(folders) and bool(files) or len(folders) > 1
+    several = len(folders) + len(files) > 1
     for entry in folders:
         files += sorted(
             p for p in entry.rglob("*") if _export_kind(p) and not p.name.startswith(".")
         )
-    if both or len({_export_kind(f) for f in files}) > 1:
+    if several or len({_export_kind(f) for f in files}) > 1:
         shown = ", ".join(str(f.relative_to(folder)) for f in files[:4])
         raise ValueError(
             f"{folder} holds the {table} table in more than one form ({shown}"
-            f"{', ...' if len(files) > 4 else ''}); keep one export of it (one format, "
-            "files or a folder)."
+            f"{', ...' if len(files) > 4 else ''}); keep one export of it: one file, or a "
+            "folder of parts of one format."
         )
     return files
 
@@ -244,16 +245,21 @@ def _utc_session(dbapi_connection, connection_record):
         cursor.close()
 
 
-def _one_row_per_concept(connection, folder, files, select, scan):
+def _one_row_per_concept(connection, folder, files, select, scan, columns):
     """Keep one row per concept_id, refusing an id given two different codes.
 
     Part files that overlap repeat concept rows, and every event joining a
-    repeated concept would come out twice. Only the columns the readers use are
-    compared (the others are not cast, so their values cannot fail here).
+    repeated concept would come out twice. The stored values are compared
+    (``TRY_CAST``: an id that is not a number fails later, where the reader
+    names it), rows without an id are left alone.
     """
+    concept_id, vocabulary, code = (
+        quote(columns[name][0]) for name in ("concept_id", "vocabulary_id", "concept_code")
+    )
     row = connection.exec_driver_sql(
-        "SELECT concept_id, COUNT(DISTINCT (vocabulary_id, concept_code)) FROM concept "
-        "GROUP BY concept_id HAVING COUNT(*) > 1 ORDER BY 2 DESC, 1 LIMIT 1"
+        f"SELECT id, COUNT(DISTINCT ({vocabulary}, {code})) FROM "
+        f"(SELECT TRY_CAST({concept_id} AS BIGINT) AS id, {vocabulary}, {code} FROM {scan}) "
+        "WHERE id IS NOT NULL GROUP BY id HAVING COUNT(*) > 1 ORDER BY 2 DESC, 1 LIMIT 1"
     ).first()
     if row is None:
         return
@@ -295,9 +301,9 @@ def folder_engine(folder, tables, sqlalchemy):
                 for lower, (name, stored, cdm_type) in columns.items()
             )
             connection.exec_driver_sql(f"CREATE VIEW {table} AS SELECT {select} FROM {scan}")
-            if table == "concept" and {"concept_id", "vocabulary_id", "concept_code"} <= set(
-                columns
-            ):
-                _one_row_per_concept(connection, folder, files, select, scan)
+            concept_columns = {"concept_id", "vocabulary_id", "concept_code"}
+            if table == "concept" and len(files) > 1 and concept_columns <= set(columns):
+                # Only part files can overlap; one file is taken as it is.
+                _one_row_per_concept(connection, folder, files, select, scan, columns)
             exports[table] = _Export(files, scan, columns)
     return engine, exports

@@ -116,17 +116,13 @@ def _merge_shards(results, paths):
     """
     subjects, shard = [], []
 
-    def counts():
-        try:
-            for i, (result, ids) in enumerate(results):
-                subjects.append(np.asarray(ids))
-                shard.append(np.full(len(ids), i))
-                yield result
-        finally:  # closed by a failed merge: joblib stops dispatching shards
-            if hasattr(results, "close"):
-                results.close()
+    def recorded(item):
+        result, ids = item
+        shard.append(np.full(len(ids), len(subjects)))
+        subjects.append(np.asarray(ids))
+        return result
 
-    total = merge_streaming(counts(), lambda a, b: a + b)
+    total = merge_streaming(results, lambda a, b: a + b, each=recorded)
     if subjects:
         ids, owner = np.concatenate(subjects), np.concatenate(shard)
         order = np.argsort(ids, kind="stable")

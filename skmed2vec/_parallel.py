@@ -70,13 +70,24 @@ class _InConfig:
             return self.function(*args)
 
 
-def merge_streaming(results, merge):
+def merge_streaming(results, merge, each=None):
     """Merge results made for this merge as they arrive, as a balanced tree.
 
     :func:`~skmed2vec._key_sums.tree` with ``owned=True``: if anything stops
-    the merge, the temporary files of every result held are removed at once.
+    the merge, the temporary files of every result held are removed at once,
+    and ``results`` is closed (joblib stops dispatching the remaining tasks).
+    ``each`` turns a result into what is merged.
     """
-    return tree(results, merge, owned=True)
+
+    def items():
+        try:
+            for result in results:
+                yield result if each is None else each(result)
+        finally:
+            if hasattr(results, "close"):
+                results.close()
+
+    return tree(items(), merge, owned=True)
 
 
 def group_counts(event_group, patient, n_groups, n_patients, *, n_jobs=None, chunk_events=None):
@@ -283,15 +294,7 @@ def count_pairs(
             n_documents=n_documents,
         )
 
-    def counts():
-        try:
-            for result in results:
-                yield as_counts(result)
-        finally:  # closed by a failed merge: joblib stops dispatching chunks
-            if hasattr(results, "close"):
-                results.close()
-
-    total = merge_streaming(counts(), lambda a, b: a + b)
+    total = merge_streaming(results, lambda a, b: a + b, each=as_counts)
     if total is None:
         empty = np.zeros(0, np.int64)
         total = as_counts((empty, empty, np.zeros(n_codes), np.zeros(n_codes), 0))

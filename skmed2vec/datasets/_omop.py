@@ -295,8 +295,7 @@ def _codes(frame, table, concepts):
         stem = OMOP_TABLES[table][0].upper()
         # Blank values and missing-value markers are no code (they would make one
         # shared code of unrelated events).
-        source = frame["source_value"].astype(object).where(frame["source_value"].notna())
-        source = source.map(lambda v: v if v is None or v != v else str(v).strip())
+        source = frame["source_value"].astype("string").str.strip()
         raw = ~known & source.notna() & ~source.isin(MISSING_TEXT)
         codes[raw] = f"{stem}/" + source[raw].astype(str)
     missing = codes.isna().to_numpy()
